@@ -1,0 +1,179 @@
+"""The `signlens` command. Heavy imports happen inside each command so `--help` is instant."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Callable
+
+from signlens.errors import SignlensError
+
+
+def _data_describe(args: argparse.Namespace) -> None:
+    from signlens.data import load
+    from signlens.data.describe import describe
+
+    data = load(args.data, args.split, skip_invalid=args.skip_invalid)
+    summary = describe(data, Path(args.out))
+    print(f"{summary['source']}: {summary['n']} images, {data.fingerprint}")
+    for letter, n in summary["counts"].items():
+        print(f"  {letter}  {n:6d}  {'█' * max(1 if n else 0, round(40 * n / max(summary['counts'].values())))}")
+    print(f"wrote {args.out}/label_histogram.png and {args.out}/samples.png")
+
+
+def _data_validate(args: argparse.Namespace) -> None:
+    from signlens.data import load
+
+    data = load(args.path, args.split, skip_invalid=args.skip_invalid)
+    for err in data.skipped:
+        print(f"skipped: {err}", file=sys.stderr)
+    print(f"{data.source}: {len(data)} valid rows, {len(data.skipped)} skipped; fingerprint {data.fingerprint}")
+
+
+def _data_verify(args: argparse.Namespace) -> None:
+    import gzip
+    import hashlib
+
+    from signlens.data.load import EMBEDDED_DIR
+
+    ok = True
+    for line in (EMBEDDED_DIR / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split()
+        with gzip.open(EMBEDDED_DIR / f"{name}.gz", "rb") as f:
+            actual = hashlib.file_digest(f, "sha256").hexdigest()
+        ok &= actual == digest
+        print(f"{'OK ' if actual == digest else 'BAD'} {name}")
+    if not ok:
+        raise SignlensError("vendored data does not match SHA256SUMS")
+
+
+def _train(args: argparse.Namespace) -> None:
+    from signlens import config
+    from signlens.data import load
+    from signlens.train import train
+
+    cfg = config.load(args.config, config.parse_overrides(args.overrides))
+    data = load(cfg.data, "train", skip_invalid=args.skip_invalid) if cfg.data or args.skip_invalid else None
+    if data is not None and data.skipped:
+        print(f"skipped {len(data.skipped)} invalid rows (first: {data.skipped[0]})", file=sys.stderr)
+    result = train(cfg, Path(args.out), data=data, resume=args.resume)
+    m = result.metrics
+    val = f", val_accuracy {m['val_accuracy']:.4f}" if "val_accuracy" in m else ""
+    print(f"saved {result.artifact_dir} ({m['epochs_run']} epochs, {m['train_seconds']:.0f}s{val})")
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from signlens.data import load
+    from signlens.evaluate import evaluate, format_report
+    from signlens.modelref import resolve
+
+    art = resolve(args.model)
+    data = load(args.data, args.split)
+    out = Path(args.out) if args.out else (art.path / f"eval-{args.split}" if art.path and (art.path / "signlens.json").exists() else Path("eval"))
+    report = evaluate(art, data, out)
+    print(format_report(report))
+    print(f"\nwrote {out}/report.json, confusion_matrix.png, misclassified.png")
+
+
+def _predict(args: argparse.Namespace) -> None:
+    from signlens.data import load
+    from signlens.predictor import Predictor
+    from signlens.preprocess import decode_image
+
+    predictor = Predictor.from_ref(args.model)
+    for item in args.images:
+        path = Path(item)
+        if not path.exists():
+            raise SignlensError(f"{path}: no such file")
+        if path.suffix.lower() in (".csv", ".gz"):
+            data = load(path)
+            images = list(data.x)
+            names = [f"{path}:{i}" for i in data.ids]
+        else:
+            images, names = [decode_image(path.read_bytes())], [str(path)]
+        for name, p in zip(names, predictor.predict(images)):
+            top = "  ".join(f"{letter} {prob:.1%}" for letter, prob in p.top(3))
+            print(f"{name}: {p.letter}   (top-3: {top})")
+
+
+def _import_tfjs(args: argparse.Namespace) -> None:
+    from signlens import artifact
+    from signlens.tfjs_import import import_tfjs
+
+    art = import_tfjs(args.source, args.name)
+    artifact.save(Path(args.out), art.model, name=art.name, config=art.meta["config"], fingerprint="",
+                  metrics={}, extra={"version": "seed"})
+    print(f"imported {args.source} -> {args.out}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="signlens", description="ASL fingerspelling recognition, end to end.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="inspect and validate datasets").add_subparsers(dest="data_command", required=True)
+    d = data.add_parser("describe", help="counts per letter, label histogram and sample grid")
+    d.add_argument("--data", help="CSV, dir or image folder (default: vendored Sign-MNIST)")
+    d.add_argument("--split", default="train", choices=["train", "test"])
+    d.add_argument("--out", default="reports/data", help="where the PNGs go")
+    d.add_argument("--skip-invalid", action="store_true")
+    d.set_defaults(func=_data_describe)
+    v = data.add_parser("validate", help="check a CSV or image folder, naming every problem")
+    v.add_argument("path")
+    v.add_argument("--split", default="train", choices=["train", "test"])
+    v.add_argument("--skip-invalid", action="store_true", help="report and skip bad rows instead of stopping")
+    v.set_defaults(func=_data_validate)
+    data.add_parser("verify", help="check the vendored CSVs against SHA256SUMS").set_defaults(func=_data_verify)
+
+    t = sub.add_parser("train", help="train a model; extra key=value (or --key=value) override the config")
+    t.add_argument("--config", help="TOML config (default: built-in defaults)")
+    t.add_argument("--out", default="runs/latest", help="artifact directory to write")
+    t.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    t.add_argument("--skip-invalid", action="store_true", help="skip invalid data rows (reported) instead of stopping")
+    t.set_defaults(func=_train)
+
+    e = sub.add_parser("evaluate", help="accuracy, per-letter table, confusion matrix on a split or folder")
+    e.add_argument("model", nargs="?", help="artifact or TF.js model dir (default: the shipped default model)")
+    e.add_argument("--data", help="CSV, dir or image folder (default: vendored Sign-MNIST)")
+    e.add_argument("--split", default="test", choices=["train", "test"])
+    e.add_argument("--out", help="report directory (default: <artifact>/eval-<split>)")
+    e.set_defaults(func=_evaluate)
+
+    pr = sub.add_parser("predict", help="predict letters for images (png/jpg any size) or CSV rows")
+    pr.add_argument("model", help="artifact or TF.js model dir, or 'default'")
+    pr.add_argument("images", nargs="+")
+    pr.set_defaults(func=_predict)
+
+    im = sub.add_parser("import-tfjs", help="convert a TF.js layers model (the seed's) into an artifact")
+    im.add_argument("source")
+    im.add_argument("--out", required=True)
+    im.add_argument("--name")
+    im.set_defaults(func=_import_tfjs)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out of the way
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "train":
+        args.overrides = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if getattr(args, "model", "") == "default":
+        args.model = None
+    func: Callable[[argparse.Namespace], None] = args.func
+    try:
+        func(args)
+    except SignlensError as exc:
+        print(f"signlens: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("signlens: interrupted (train: continue with --resume)", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

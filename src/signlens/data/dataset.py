@@ -1,0 +1,29 @@
+"""The in-memory dataset every stage consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from signlens.errors import DataError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    x: np.ndarray  # (N, 28, 28) uint8
+    y: np.ndarray  # (N,) int64 letter index (see labels.LETTERS)
+    source: str
+    fingerprint: str
+    ids: tuple[str, ...]  # "line N" for CSV rows, the file path for images
+    skipped: tuple[DataError, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def subset(self, index: np.ndarray, source_suffix: str = "") -> "Dataset":
+        from signlens.data.fingerprint import fingerprint
+
+        index = np.asarray(index)
+        x, y = self.x[index], self.y[index]
+        return Dataset(x, y, self.source + source_suffix, fingerprint(x, y), tuple(self.ids[i] for i in index))

@@ -1,0 +1,81 @@
+"""Predictor: the one inference path for the CLI, REST routes, web page and worker.
+
+It never imports training code. The model is called through a traced tf.function with a fixed
+input signature instead of `model.predict`, which would rebuild a data pipeline per call and
+costs milliseconds for a single image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from signlens import labels
+from signlens.artifact import Artifact
+from signlens.modelref import resolve
+from signlens.preprocess import Preprocessed, preprocess, to_model_input
+
+
+@dataclass(frozen=True)
+class Prediction:
+    letter: str
+    confidence: float
+    probabilities: dict[str, float]  # all 24 letters
+    model: str
+    version: str
+    preprocessed: Preprocessed
+
+    def top(self, k: int = 3) -> list[tuple[str, float]]:
+        return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
+
+
+class Predictor:
+    def __init__(self, art: Artifact, batch_size: int = 1024):
+        self.artifact = art
+        self.batch_size = batch_size
+        model = art.model
+        self._call = tf.function(
+            lambda x: model(x, training=False),
+            input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
+            reduce_retracing=True,
+        )
+
+    @classmethod
+    def from_ref(cls, ref: str | None = None) -> "Predictor":
+        return cls(resolve(ref))
+
+    @property
+    def name(self) -> str:
+        return self.artifact.name
+
+    @property
+    def version(self) -> str:
+        return self.artifact.version
+
+    def probabilities(self, grids: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) uint8 grids -> (N, 24) float32 probabilities, in batches."""
+        x = to_model_input(grids)
+        out = [self._call(tf.constant(x[i : i + self.batch_size])).numpy() for i in range(0, len(x), self.batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, labels.N_CLASSES), np.float32)
+
+    def predict(self, images: Sequence[np.ndarray | bytes]) -> list[Prediction]:
+        """Images of any size (bytes or arrays) -> one Prediction each, via the one preprocess."""
+        prepped = [preprocess(img) for img in images]
+        if not prepped:
+            return []
+        probs = self.probabilities(np.stack([p.pixels for p in prepped]))
+        return [self._prediction(p, row) for p, row in zip(prepped, probs)]
+
+    def _prediction(self, prepped: Preprocessed, row: np.ndarray) -> Prediction:
+        best = int(row.argmax())
+        return Prediction(
+            letter=labels.LETTERS[best],
+            confidence=float(row[best]),
+            probabilities={letter: float(p) for letter, p in zip(labels.LETTERS, row)},
+            model=self.name,
+            version=self.version,
+            preprocessed=prepped,
+        )

@@ -1,0 +1,107 @@
+"""The ONLY image -> model-input path, shared by training, CLI, server, worker and export.
+
+Every model takes float32 (N, 28, 28, 1) with values in 0..255 and rescales inside itself, so a
+28×28 uint8 grid is the universal hand-off format: a Sign-MNIST CSV row already is one; a photo or
+canvas becomes one through `preprocess`.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from signlens.errors import SignlensError
+
+SIZE = 28
+#: Stored in every artifact so a consumer can check it feeds the model what it was trained on.
+PREPROCESS_SPEC = {
+    "version": 1,
+    "grid": [SIZE, SIZE],
+    "channels": 1,
+    "dtype": "float32",
+    "range": [0, 255],
+    "photo": "grayscale, square crop around the hand (centre crop if none found), INTER_AREA resize",
+}
+#: Largest decoded image accepted (pixels), well above any camera frame, far below a bomb.
+MAX_PIXELS = 40_000_000
+
+
+class ImageDecodeError(SignlensError):
+    """Bytes that are not a safely decodable png/jpeg/webp/bmp image."""
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """What the model sees, and where in the source it came from."""
+
+    pixels: np.ndarray  # (28, 28) uint8
+    box: tuple[int, int, int, int]  # (x, y, w, h) of the crop in the source image
+    hand_found: bool  # False: no hand found, fell back to a centre crop (or input was a grid)
+
+
+def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode image bytes to an RGB uint8 array, refusing bombs and truncated files."""
+    if not data:
+        raise ImageDecodeError("empty image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                if img.width * img.height > max_pixels:
+                    raise ImageDecodeError(
+                        f"image is {img.width}×{img.height}, more than the {max_pixels:,} pixel limit"
+                    )
+                img.load()
+                return np.asarray(img.convert("RGB"))
+    except ImageDecodeError:
+        raise
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise ImageDecodeError(f"image refused as a decompression bomb: {exc}") from None
+    except Exception as exc:  # PIL raises many types for bad bytes; all mean "not an image"
+        raise ImageDecodeError(f"cannot decode image: {exc}") from None
+
+
+def to_grayscale(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 3:
+        if image.shape[2] == 4:
+            image = image[:, :, :3]
+        image = cv2.cvtColor(np.ascontiguousarray(image, dtype=np.uint8), cv2.COLOR_RGB2GRAY)
+    if image.ndim != 2:
+        raise SignlensError(f"expected an H×W or H×W×C image, got shape {image.shape}")
+    return image.astype(np.uint8, copy=False)
+
+
+def _centre_square(h: int, w: int) -> tuple[int, int, int, int]:
+    side = min(h, w)
+    return ((w - side) // 2, (h - side) // 2, side, side)
+
+
+def preprocess(image: np.ndarray | bytes) -> Preprocessed:
+    """Turn one image (bytes, RGB/RGBA/gray array of any size) into the 28×28 grid the model sees."""
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        image = decode_image(bytes(image))
+    gray = to_grayscale(image)
+    h, w = gray.shape
+    if (h, w) == (SIZE, SIZE):
+        return Preprocessed(gray.copy(), (0, 0, SIZE, SIZE), hand_found=False)
+    x, y, side, _ = box = _centre_square(h, w)
+    crop = gray[y : y + side, x : x + side]
+    pixels = cv2.resize(crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    return Preprocessed(pixels, box, hand_found=False)
+
+
+def to_model_input(pixels: np.ndarray) -> np.ndarray:
+    """(28, 28) or (N, 28, 28) or (N, 784) uint8/float grids -> float32 (N, 28, 28, 1)."""
+    arr = np.asarray(pixels, dtype=np.float32)
+    if arr.ndim == 2 and arr.shape == (SIZE, SIZE):
+        arr = arr[None]
+    arr = arr.reshape(-1, SIZE, SIZE, 1)
+    return arr
