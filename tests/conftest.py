@@ -1,0 +1,50 @@
+"""Shared fixtures: synthetic data, a tiny trained artifact, temporary state directories."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from pathlib import Path
+
+import pytest
+
+from signlens import config
+from signlens.data.load import load
+from tests.synthetic import make_arrays, write_csv
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never read or write the user's ~/.cache during tests."""
+    monkeypatch.setenv("SIGNLENS_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def tiny_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A valid Sign-MNIST-format CSV: 24 letters × 20 synthetic images."""
+    x, y = make_arrays(per_letter=20, seed=0)
+    return write_csv(tmp_path_factory.mktemp("data") / "tiny_train.csv", x, y)
+
+
+@pytest.fixture(scope="session")
+def tiny_test_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    x, y = make_arrays(per_letter=5, seed=1)
+    return write_csv(tmp_path_factory.mktemp("data") / "tiny_test.csv", x, y)
+
+
+@pytest.fixture(scope="session")
+def tiny_config(tiny_csv: Path) -> config.TrainConfig:
+    return config.build(dict(model="cnn", epochs=4, batch_size=16, learning_rate=3e-3, val_fraction=0.2,
+                             data=str(tiny_csv), seed=1))
+
+
+@pytest.fixture(scope="session")
+def tiny_artifact(tmp_path_factory: pytest.TempPathFactory, tiny_config: config.TrainConfig) -> Path:
+    """A small CNN trained for 4 epochs on the tiny CSV; learns it to ~100%."""
+    from signlens.train import train
+
+    out = tmp_path_factory.mktemp("artifact") / "tiny"
+    train(tiny_config, out, data=load(tiny_config.data), verbose=0)
+    return out
