@@ -17,6 +17,7 @@ from typing import Any
 import keras
 
 from signlens import labels
+from signlens.data.fingerprint import file_sha256
 from signlens.errors import ArtifactError
 from signlens.preprocess import PREPROCESS_SPEC
 
@@ -39,7 +40,7 @@ class Artifact:
 
     @property
     def version(self) -> str:
-        return str(self.meta.get("version", self.meta.get("fingerprint", "")[:15]))
+        return str(self.meta.get("version", "unversioned"))
 
 
 def save(
@@ -58,6 +59,7 @@ def save(
     model.save(tmp)
     tmp.replace(path / MODEL_FILE)  # never leave a half-written model behind
     meta = {
+        "version": file_sha256(path / MODEL_FILE)[:12],  # content-addressed: same weights, same version
         "format_version": FORMAT_VERSION,
         "name": name,
         "labels": list(labels.LETTERS),

@@ -73,14 +73,13 @@ def import_tfjs(path: str | Path, name: str | None = None) -> Artifact:
         if kind not in _LAYERS:
             raise ArtifactError(f"{path}: layer type {kind} is not supported by the importer")
         layer = _LAYERS[kind](spec_layer["config"])
-        x = layer(x)
+        penultimate, x = x, layer(x)
         built.append((layer, 2 if kind in ("Conv2D", "Dense") else 0))
     last, _ = built[-1]
     if not isinstance(last, layers.Dense) or last.units != labels.SEED_N_OUTPUTS:
         raise ArtifactError(f"{path}: expected a final Dense layer with {labels.SEED_N_OUTPUTS} outputs")
 
     # Rebuild the final layer over the 24 valid letters (see module docstring).
-    penultimate = last.input
     head = layers.Dense(labels.N_CLASSES, activation="softmax", name="probs")
     model = keras.Model(inputs, head(penultimate), name=name or path.name)
     cursor = 0

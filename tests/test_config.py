@@ -1,0 +1,43 @@
+import pytest
+
+from signlens import config
+from signlens.config import ConfigError
+
+
+def test_defaults_and_overrides_are_typed(tmp_path):
+    toml = tmp_path / "c.toml"
+    toml.write_text('[train]\nmodel = "cnn"\nepochs = 4\nlearning_rate = 1\n')
+    cfg = config.load(toml, config.parse_overrides(["--epochs=2", "augment=true", "dropout=none"]))
+    assert (cfg.model, cfg.epochs, cfg.learning_rate, cfg.augment, cfg.dropout) == ("cnn", 2, 1.0, True, None)
+    assert config.TrainConfig().optimizer == "adam"
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"epoch": 3}, "unknown config key"),
+        ({"epochs": "three"}, "epochs: expected int"),
+        ({"augment": "maybe"}, "expected true/false"),
+        ({"epochs": 1.5}, "expected int"),
+        ({"optimizer": "lbfgs"}, "optimizer must be one of"),
+        ({"val_fraction": 1.5}, "val_fraction"),
+        ({"early_stopping": True, "val_fraction": 0.0}, "early_stopping needs"),
+    ],
+)
+def test_bad_config_is_a_clear_error(values, message):
+    with pytest.raises(ConfigError, match=message):
+        config.build(values)
+
+
+def test_bad_toml(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("epochs = = 3")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        config.load(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        config.load(tmp_path / "missing.toml")
+
+
+def test_config_is_frozen():
+    with pytest.raises(Exception):
+        config.TrainConfig().epochs = 3  # type: ignore[misc]
