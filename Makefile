@@ -20,9 +20,11 @@ demo: install
 	$(PY) -m signlens.demo
 
 test: install
+	scripts/system-deps.sh
 	$(PY) -m pytest -q
 
 test-slow: install
+	scripts/system-deps.sh
 	$(PY) -m pytest -q -m slow
 
 clean:
