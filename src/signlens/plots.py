@@ -82,3 +82,22 @@ def confusion_matrix(cm: np.ndarray, path: Path, title: str = "Confusion matrix"
                 color="white" if norm[i, j] > 0.5 else "black")
     fig.colorbar(im, ax=ax, fraction=0.046, label="fraction of true letter")
     return _save(fig, path)
+
+
+def drift_figure(ref: object, cur: dict[str, np.ndarray], path: Path) -> Path:
+    """Reference vs recent: predicted letters, confidence, brightness, contrast."""
+    fig, axes = plt.subplots(1, 4, figsize=(18, 3.6))
+    ref_letters = np.asarray(ref.letter_counts, float)  # type: ignore[attr-defined]
+    cur_letters = np.bincount(cur["letters"], minlength=labels.N_CLASSES).astype(float)
+    positions = np.arange(labels.N_CLASSES)
+    axes[0].bar(positions - 0.2, ref_letters / ref_letters.sum(), 0.4, label="reference")
+    axes[0].bar(positions + 0.2, cur_letters / cur_letters.sum(), 0.4, label="recent")
+    axes[0].set_xticks(positions, labels.LETTERS, fontsize=7)
+    axes[0].set_title("predicted letter")
+    for ax, key, rng in zip(axes[1:], ("confidence", "brightness", "contrast"), ((0, 1), (0, 255), (0, 128))):
+        ax.hist(getattr(ref, key), bins=20, range=rng, density=True, alpha=0.5, label="reference")
+        ax.hist(cur[key], bins=20, range=rng, density=True, alpha=0.5, label="recent")
+        ax.set_title(key)
+    for ax in axes:
+        ax.legend(fontsize=7)
+    return _save(fig, path)

@@ -1,0 +1,1 @@
+"""Models in production: A/B assignment and statistics, the prediction log, drift monitoring."""
