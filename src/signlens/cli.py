@@ -55,13 +55,22 @@ def _train(args: argparse.Namespace) -> None:
     from signlens.train import train
 
     cfg = config.load(args.config, config.parse_overrides(args.overrides))
-    data = load(cfg.data, "train", skip_invalid=args.skip_invalid) if cfg.data or args.skip_invalid else None
-    if data is not None and data.skipped:
+    data = load(cfg.data, "train", skip_invalid=args.skip_invalid)  # loaded here: its fingerprint is tracked
+    if data.skipped:
         print(f"skipped {len(data.skipped)} invalid rows (first: {data.skipped[0]})", file=sys.stderr)
-    result = train(cfg, Path(args.out), data=data, resume=args.resume)
+    run = None
+    if args.no_track:
+        result = train(cfg, Path(args.out), data=data, resume=args.resume)
+    else:
+        from signlens import tracking
+
+        result, run = tracking.train_tracked(cfg, Path(args.out), data, resume=args.resume,
+                                             experiment=args.experiment, uri=args.tracking_uri)
     m = result.metrics
     val = f", val_accuracy {m['val_accuracy']:.4f}" if "val_accuracy" in m else ""
     print(f"saved {result.artifact_dir} ({m['epochs_run']} epochs, {m['train_seconds']:.0f}s{val})")
+    if run is not None and run.run_id:
+        print(f"mlflow run {run.run_id} (experiment {args.experiment!r}, {run.uri}); load it as runs:/{run.run_id}/artifact")
 
 
 def _evaluate(args: argparse.Namespace) -> None:
@@ -69,12 +78,17 @@ def _evaluate(args: argparse.Namespace) -> None:
     from signlens.evaluate import evaluate, format_report
     from signlens.modelref import resolve
 
-    art = resolve(args.model)
+    art = resolve(args.model, tracking_uri=args.tracking_uri)
     data = load(args.data, args.split)
     out = Path(args.out) if args.out else (art.path / f"eval-{args.split}" if art.path and (art.path / "signlens.json").exists() else Path("eval"))
     report = evaluate(art, data, out)
     print(format_report(report))
     print(f"\nwrote {out}/report.json, confusion_matrix.png, misclassified.png")
+    if art.meta.get("mlflow_run_id"):  # the model came from a tracked run: attach the report to it
+        from signlens import tracking
+
+        if tracking.log_evaluation(art.meta["mlflow_run_id"], out, report, args.tracking_uri):
+            print(f"logged the report to mlflow run {art.meta['mlflow_run_id']}")
 
 
 def _predict(args: argparse.Namespace) -> None:
@@ -131,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="runs/latest", help="artifact directory to write")
     t.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     t.add_argument("--skip-invalid", action="store_true", help="skip invalid data rows (reported) instead of stopping")
+    t.add_argument("--experiment", default="signlens", help="MLflow experiment to group the run in")
+    t.add_argument("--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI or sqlite under $SIGNLENS_HOME)")
+    t.add_argument("--no-track", action="store_true", help="do not log this run to MLflow")
     t.set_defaults(func=_train)
 
     e = sub.add_parser("evaluate", help="accuracy, per-letter table, confusion matrix on a split or folder")
@@ -138,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", help="CSV, dir or image folder (default: vendored Sign-MNIST)")
     e.add_argument("--split", default="test", choices=["train", "test"])
     e.add_argument("--out", help="report directory (default: <artifact>/eval-<split>)")
+    e.add_argument("--tracking-uri", help="MLflow store for runs:/ and models:/ references and the report")
     e.set_defaults(func=_evaluate)
 
     pr = sub.add_parser("predict", help="predict letters for images (png/jpg any size) or CSV rows")
@@ -150,11 +168,23 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--out", required=True)
     im.add_argument("--name")
     im.set_defaults(func=_import_tfjs)
+    from signlens import cli_runs
+
+    cli_runs.register(sub)
+    from signlens import cli_audit
+
+    cli_audit.register(sub)
+    from signlens import cli_production
+
+    cli_production.register(sub)
+    from signlens import cli_serve
+
+    cli_serve.register(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out of the way
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's C++ chatter out of the way
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
     if args.command == "train":

@@ -36,13 +36,14 @@ class TrainConfig:
     dropout: float | None = None  # None: the model's own default
     label_smoothing: float = 0.0
     augment: bool = False
+    domain_augment: bool = False  # photo-domain look (background, lighting, scale, blur): domain.py
     early_stopping: bool = False
     monitor: str = "val_loss"
     patience: int = 3
     restore_best: bool = True
     seed: int = 0
     val_fraction: float = 0.1
-    val_split: str = "random"
+    val_split: str = "grouped"  # keep near-duplicate clusters on one side (data.groups)
     data: str | None = None  # None: the vendored Sign-MNIST train split
     exclude: str | None = None  # CSV of row ids to leave out (reviewed wrong labels)
 

@@ -1,24 +1,23 @@
-"""`make demo`: the main job. Evaluates the shipped default model and predicts example images.
+"""`make demo`: the web page on the shipped default model, at http://127.0.0.1:8000/.
 
-(Once the web page lands, this starts `signlens serve` on the default model instead.)
+The seed codelab models are served beside it when the repository vendors them, so the page's
+model menu can compare them. `signlens serve` prints the URL; Ctrl-C stops it.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from signlens.cli import main
+from signlens.modelref import DEFAULT_MODEL
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SEEDS = ("seed-cnn", "seed-mlp")
 
 
 def run() -> int:
-    code = main(["evaluate", "default"])
-    images = sorted(str(p) for p in EXAMPLES.glob("*.png"))
-    if code == 0 and images:
-        code = main(["predict", "default", *images])
-    return code
+    models = ["default"] + [f"{name}={DEFAULT_MODEL.parent / name}" for name in SEEDS
+                            if (DEFAULT_MODEL.parent / name).is_dir()]
+    return main(["serve", *models, "--host", "127.0.0.1", "--port", "8000"])
 
 
 if __name__ == "__main__":

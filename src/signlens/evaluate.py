@@ -60,6 +60,11 @@ def evaluate(art: Artifact, data: Dataset, out_dir: Path | None = None) -> dict[
             titles = [f"{labels.LETTERS[data.y[i]]}→{labels.LETTERS[pred[i]]} {probs[i].max():.0%}" for i in wrong]
             plots.image_grid(data.x[wrong], titles, out_dir / "misclassified.png",
                              title="Misclassified (true→predicted, confidence)")
+        if data.ids and Path(data.ids[0]).is_file():  # an image folder: show the crop each photo got
+            from signlens.crops import save_crop_grid
+
+            marks = [f"{labels.LETTERS[t]}->{labels.LETTERS[p]}" for t, p in zip(data.y, pred)]
+            save_crop_grid(data.ids, marks, out_dir / "crops.png")
     return report
 
 

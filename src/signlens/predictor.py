@@ -37,11 +37,15 @@ class Predictor:
         self.artifact = art
         self.batch_size = batch_size
         model = art.model
-        self._call = tf.function(
-            lambda x: model(x, training=False),
-            input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
-            reduce_retracing=True,
-        )
+        if hasattr(model, "probabilities"):  # a non-Keras backend (TFLite): numpy in, numpy out
+            self._run = model.probabilities
+        else:
+            call = tf.function(
+                lambda x: model(x, training=False),
+                input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
+                reduce_retracing=True,
+            )
+            self._run = lambda x: call(tf.constant(x)).numpy()
 
     @classmethod
     def from_ref(cls, ref: str | None = None) -> "Predictor":
@@ -58,7 +62,7 @@ class Predictor:
     def probabilities(self, grids: np.ndarray) -> np.ndarray:
         """(N, 28, 28) uint8 grids -> (N, 24) float32 probabilities, in batches."""
         x = to_model_input(grids)
-        out = [self._call(tf.constant(x[i : i + self.batch_size])).numpy() for i in range(0, len(x), self.batch_size)]
+        out = [self._run(x[i : i + self.batch_size]) for i in range(0, len(x), self.batch_size)]
         return np.concatenate(out) if out else np.zeros((0, labels.N_CLASSES), np.float32)
 
     def predict(self, images: Sequence[np.ndarray | bytes]) -> list[Prediction]:

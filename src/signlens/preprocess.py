@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from signlens import hand
 from signlens.errors import SignlensError
 
 SIZE = 28
@@ -25,8 +26,13 @@ PREPROCESS_SPEC = {
     "channels": 1,
     "dtype": "float32",
     "range": [0, 255],
-    "photo": "grayscale, square crop around the hand (centre crop if none found), INTER_AREA resize",
+    "photo": "square crop around the hand (hand.py; centre crop if none found), grayscale, INTER_AREA "
+    "resize, hand/background intensities matched to Sign-MNIST (normalize)",
 }
+#: Sign-MNIST train split: overall pixel mean/std, and the levels photos are mapped to.
+SIGN_MNIST_MEAN, SIGN_MNIST_STD = 159.0, 49.0
+HAND_MEAN, HAND_STD = 185.0, 35.0
+BACKGROUND = 120.0
 #: Largest decoded image accepted (pixels), well above any camera frame, far below a bomb.
 MAX_PIXELS = 40_000_000
 
@@ -79,23 +85,41 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
     return image.astype(np.uint8, copy=False)
 
 
-def _centre_square(h: int, w: int) -> tuple[int, int, int, int]:
-    side = min(h, w)
-    return ((w - side) // 2, (h - side) // 2, side, side)
+def normalize(pixels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """Match a 28×28 crop's intensities to Sign-MNIST's, where hands are bright and evenly lit.
+
+    With a hand mask, the hand's pixels get HAND_MEAN/HAND_STD and the background one flat
+    BACKGROUND level (webcam clutter and black segmentation alike become plain). Without one (no
+    hand found), the whole crop gets Sign-MNIST's overall mean and standard deviation.
+    """
+    px = pixels.astype(np.float32)
+    if mask is None or mask.sum() < 8:
+        out = (px - px.mean()) / (px.std() + 1e-6) * SIGN_MNIST_STD + SIGN_MNIST_MEAN
+    else:
+        weight = mask.astype(np.float32)  # soft: 28×28 resize of the full-resolution mask
+        hand_px = px[weight > 0.5]
+        hand = (px - hand_px.mean()) / (hand_px.std() + 1e-6) * HAND_STD + HAND_MEAN
+        out = weight * hand + (1 - weight) * BACKGROUND
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 def preprocess(image: np.ndarray | bytes) -> Preprocessed:
     """Turn one image (bytes, RGB/RGBA/gray array of any size) into the 28×28 grid the model sees."""
     if isinstance(image, (bytes, bytearray, memoryview)):
         image = decode_image(bytes(image))
+    image = np.asarray(image)
     gray = to_grayscale(image)
-    h, w = gray.shape
-    if (h, w) == (SIZE, SIZE):
+    if gray.shape == (SIZE, SIZE):  # already a model grid (Sign-MNIST row, canvas): untouched
         return Preprocessed(gray.copy(), (0, 0, SIZE, SIZE), hand_found=False)
-    x, y, side, _ = box = _centre_square(h, w)
-    crop = gray[y : y + side, x : x + side]
+    colour = image[:, :, :3] if image.ndim == 3 and image.shape[2] >= 3 else gray
+    found = hand.find_hand(np.ascontiguousarray(colour, dtype=np.uint8))
+    crop = hand.crop(gray, found.box, found.background)
     pixels = cv2.resize(crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
-    return Preprocessed(pixels, box, hand_found=False)
+    mask = None
+    if found.found:
+        mask_crop = hand.crop(found.mask.astype(np.float32), found.box, 0.0)
+        mask = cv2.resize(mask_crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    return Preprocessed(normalize(pixels, mask), found.box, hand_found=found.found)
 
 
 def to_model_input(pixels: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from signlens import artifact, labels, models, plots
+from signlens import artifact, domain, labels, models, plots
 from signlens.config import TrainConfig
 from signlens.data import Dataset, load
 from signlens.data.split import train_val_split
@@ -68,6 +68,8 @@ def _pipeline(data: Dataset, cfg: TrainConfig, training: bool) -> tf.data.Datase
     if training:
         ds = ds.shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True)
     ds = ds.batch(cfg.batch_size)
+    if training and cfg.domain_augment:
+        ds = ds.map(domain.mapper(cfg.seed), num_parallel_calls=tf.data.AUTOTUNE)
     if training and cfg.augment:
         aug = models.augmenter(cfg.seed)
         ds = ds.map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)

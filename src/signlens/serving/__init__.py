@@ -1,0 +1,1 @@
+"""Online serving: the REST API and the browser page (`signlens serve`)."""

@@ -1,0 +1,143 @@
+"""create_app(settings): the FastAPI app. Models load in the lifespan, never at import."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, AsyncIterator
+
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from signlens.serving.batching import MicroBatcher
+from signlens.serving.inputs import BadInput
+from signlens.serving.monitoring import Metrics, MetricsMiddleware
+from signlens.serving.routes import STATIC_DIR, router
+from signlens.serving.settings import ServeSettings
+
+if TYPE_CHECKING:
+    from signlens.predictor import Predictor
+
+
+@dataclass
+class ServedModel:
+    """One loaded model under its serving name, with its own micro-batcher."""
+
+    name: str
+    predictor: Predictor
+    batcher: MicroBatcher
+
+
+def error_response(status: int, error: str, detail: str) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuses bodies over the limit with 413, by Content-Length or while streaming, before parsing."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, metrics: Metrics):
+        self.app, self.max_bytes, self.metrics = app, max_bytes, metrics
+
+    async def _refuse(self, send: Send) -> None:
+        self.metrics.errors.labels("too_large").inc()
+        body = json.dumps({"error": "too_large", "detail": f"request body over the {self.max_bytes:,} byte limit"})
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body.encode()})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._refuse(send)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send)
+
+
+def create_app(settings: ServeSettings) -> FastAPI:
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from signlens.modelref import resolve
+        from signlens.predictor import Predictor
+
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="signlens-infer")
+        models: dict[str, ServedModel] = {}
+        for name, ref in settings.models:
+            predictor = Predictor(resolve(ref))
+            predictor.probabilities(np.zeros((1, 28, 28), np.uint8))  # trace now, not on the first request
+            observe = metrics.batch_size.labels(name).observe
+            batcher = MicroBatcher(predictor.probabilities, executor, settings.batch_max_size,
+                                   settings.batch_wait_ms / 1000, on_batch=observe)
+            batcher.start()
+            models[name] = ServedModel(name, predictor, batcher)
+        app.state.models = models
+        try:
+            yield
+        finally:
+            for served in models.values():
+                await served.batcher.stop()
+            executor.shutdown(wait=True)
+            app.state.models = {}
+
+    app = FastAPI(title="signlens", version="1", lifespan=lifespan,
+                  description="ASL fingerspelling letter recognition: REST API and browser page.")
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.models = {}
+
+    @app.exception_handler(BadInput)
+    async def _bad_input(request: Request, exc: BadInput) -> JSONResponse:
+        metrics.errors.labels(exc.error).inc()
+        return error_response(exc.status, exc.error, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"])
+        metrics.errors.labels("invalid_request").inc()
+        return error_response(422, "invalid_request", f"{where}: {first['msg']}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(exc.status_code, "http_error", str(exc.detail))
+
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes, metrics=metrics)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,165 @@
+"""Request bodies -> 28×28 grids, with a 4xx reason for every way a body can be wrong.
+
+Accepted for one image: a raw image/png|jpeg|webp body, multipart/form-data with an `image`
+file, or JSON `{"image": base64 or data: URL}` / `{"pixels": 784 numbers or 28×28}`. The batch
+endpoint takes multipart `images` files or JSON `{"items": [...]}` of the same JSON objects.
+Decoding runs on a worker thread: a big JPEG costs milliseconds the event loop must not spend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+
+from signlens.preprocess import SIZE, Preprocessed, decode_image, preprocess
+from signlens.errors import SignlensError
+
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
+JSON_TYPE = "application/json"
+MULTIPART_TYPE = "multipart/form-data"
+
+
+class BadInput(Exception):
+    """A request the client must fix: becomes a 4xx JSON body {error, detail}."""
+
+    def __init__(self, status: int, error: str, detail: str):
+        super().__init__(detail)
+        self.status, self.error, self.detail = status, error, detail
+
+
+class ImageJSON(BaseModel):
+    """One image: exactly one of `image` (base64 png/jpeg/webp, data: URL allowed) or `pixels`."""
+
+    model_config = ConfigDict(extra="forbid")
+    image: str | None = Field(None, description="base64-encoded png/jpeg/webp, or a data: URL")
+    pixels: list[float] | list[list[float]] | None = Field(
+        None, description="784 grayscale values 0..255, flat or as 28 rows of 28")
+
+
+class BatchJSON(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[ImageJSON] = Field(..., min_length=1)
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def grid_from_pixels(pixels: list[float] | list[list[float]]) -> Preprocessed:
+    try:
+        arr = np.asarray(pixels, dtype=np.float64)
+    except ValueError:
+        raise BadInput(422, "bad_pixels", "pixels must be 784 numbers or 28 rows of 28 numbers") from None
+    if arr.size != SIZE * SIZE or arr.ndim not in (1, 2) or (arr.ndim == 2 and arr.shape != (SIZE, SIZE)):
+        raise BadInput(422, "bad_pixel_count", f"pixels must be 784 values (28×28), got shape {list(arr.shape)}")
+    if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 255:
+        raise BadInput(422, "bad_pixel_range", "pixel values must be finite and within 0..255")
+    grid = np.rint(arr.reshape(SIZE, SIZE)).astype(np.uint8)
+    return Preprocessed(grid, (0, 0, SIZE, SIZE), hand_found=False)
+
+
+def grid_from_bytes(data: bytes, max_pixels: int) -> Preprocessed:
+    if not data:
+        raise BadInput(400, "empty_image", "the image is empty")
+    try:
+        return preprocess(decode_image(data, max_pixels))
+    except SignlensError as exc:
+        raise BadInput(422, "bad_image", str(exc)) from None
+
+
+def _b64(text: str) -> bytes:
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadInput(422, "bad_base64", "image is not valid base64") from None
+
+
+async def _from_json_item(item: ImageJSON, max_pixels: int) -> Preprocessed:
+    if (item.image is None) == (item.pixels is None):
+        raise BadInput(422, "bad_json", "give exactly one of 'image' (base64) or 'pixels'")
+    if item.pixels is not None:
+        return grid_from_pixels(item.pixels)
+    return await asyncio.to_thread(grid_from_bytes, _b64(item.image or ""), max_pixels)
+
+
+def _parse_json(body: bytes, model: type[BaseModel]) -> Any:
+    try:
+        raw = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInput(400, "bad_json", f"body is not valid JSON: {exc}") from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise BadInput(422, "bad_json", f"{where}: {first['msg']}") from None
+    except (ValueError, OverflowError) as exc:  # e.g. numbers too large for a float
+        raise BadInput(422, "bad_json", str(exc)) from None
+
+
+async def _files(request: Request, field: str) -> list[bytes]:
+    try:
+        form = await request.form(max_files=10_000)
+    except Exception as exc:  # python-multipart raises several types for malformed bodies
+        raise BadInput(400, "bad_multipart", f"malformed multipart body: {exc}") from None
+    files = [f for f in form.getlist(field) if isinstance(f, UploadFile)]
+    if not files:
+        raise BadInput(422, "missing_file", f"multipart body needs a file field named {field!r}")
+    return [await f.read() for f in files]
+
+
+async def _body(request: Request) -> bytes:
+    body = await request.body()
+    if not body:
+        raise BadInput(400, "empty_body", "the request body is empty")
+    return body
+
+
+def _unsupported(kind: str) -> BadInput:
+    return BadInput(415, "unsupported_media_type",
+                    f"content type {kind or '(none)'!r} not accepted; use one of {', '.join(IMAGE_TYPES)}, "
+                    f"{JSON_TYPE} or {MULTIPART_TYPE}")
+
+
+async def read_one(request: Request, max_pixels: int) -> Preprocessed:
+    """The single image in a /v1/predict request."""
+    kind = media_type(request)
+    if kind not in (*IMAGE_TYPES, JSON_TYPE, MULTIPART_TYPE):
+        raise _unsupported(kind)
+    body = await _body(request)
+    if kind in IMAGE_TYPES:
+        return await asyncio.to_thread(grid_from_bytes, body, max_pixels)
+    if kind == JSON_TYPE:
+        return await _from_json_item(_parse_json(body, ImageJSON), max_pixels)
+    files = await _files(request, "image")
+    if len(files) != 1:
+        raise BadInput(422, "too_many_files", "send one 'image' file (use /v1/predict/batch for several)")
+    return await asyncio.to_thread(grid_from_bytes, files[0], max_pixels)
+
+
+async def read_many(request: Request, max_pixels: int, max_images: int) -> list[Preprocessed]:
+    """The images in a /v1/predict/batch request, in order."""
+    kind = media_type(request)
+    if kind not in (JSON_TYPE, MULTIPART_TYPE):
+        raise _unsupported(kind)
+    body = await _body(request)
+    if kind == JSON_TYPE:
+        items: list[Any] = _parse_json(body, BatchJSON).items
+    else:
+        items = await _files(request, "images")
+    if len(items) > max_images:
+        raise BadInput(413, "too_many_images", f"{len(items)} images in one batch; the limit is {max_images}")
+    if kind == JSON_TYPE:
+        return [await _from_json_item(item, max_pixels) for item in items]
+    return await asyncio.to_thread(lambda: [grid_from_bytes(b, max_pixels) for b in items])
+

@@ -1,0 +1,246 @@
+// signlens page: camera/upload -> POST /v1/predict -> letter, 28×28 preview, probability chart,
+// and live fingerspelling. Plain JS, no dependencies, nothing loaded from outside this server.
+"use strict";
+
+const HANDSHAPES = {
+  A: "fist, thumb against the side", B: "flat hand up, thumb across palm", C: "hand curved into a C",
+  D: "index up, others touch the thumb", E: "fingertips curled onto the thumb", F: "thumb and index circle, three up",
+  G: "index and thumb point sideways", H: "index and middle point sideways", I: "little finger up",
+  K: "index up, middle out, thumb between", L: "thumb and index form an L", M: "thumb under three fingers",
+  N: "thumb under two fingers", O: "fingertips meet the thumb: an O", P: "K pointing down",
+  Q: "G pointing down", R: "index and middle crossed", S: "fist, thumb across the fingers",
+  T: "thumb between index and middle", U: "index and middle up, together", V: "index and middle up, apart",
+  W: "three fingers up, apart", X: "index bent like a hook", Y: "thumb and little finger out",
+};
+
+const $ = (id) => document.getElementById(id);
+const state = { letters: [], stream: null, live: false, busy: false };
+
+function status(message, isError = false) {
+  $("status").textContent = message;
+  $("status").classList.toggle("error", isError);
+}
+
+async function predict(body, contentType) {
+  const model = encodeURIComponent($("model-select").value);
+  const resp = await fetch(`/v1/predict?model=${model}`, { method: "POST", body, headers: { "content-type": contentType } });
+  const data = await resp.json().catch(() => ({ detail: `server answered ${resp.status}` }));
+  if (!resp.ok) throw new Error(data.detail || `server answered ${resp.status}`);
+  return data;
+}
+
+function drawChart(probs, top) {
+  const svg = $("chart"), ns = "http://www.w3.org/2000/svg";
+  svg.replaceChildren();
+  const w = 480 / state.letters.length, h = 140;
+  state.letters.forEach((letter, i) => {
+    const p = probs[letter] || 0, bar = document.createElementNS(ns, "rect");
+    const bh = Math.max(1, p * h);
+    Object.entries({ x: i * w + 2, y: h - bh, width: w - 4, height: bh }).forEach(([k, v]) => bar.setAttribute(k, v));
+    bar.setAttribute("class", letter === top ? "bar top" : "bar");
+    bar.dataset.letter = letter;
+    bar.dataset.p = p.toFixed(4);
+    const title = document.createElementNS(ns, "title");
+    title.textContent = `${letter}: ${(100 * p).toFixed(1)}%`;
+    bar.append(title);
+    const label = document.createElementNS(ns, "text");
+    label.setAttribute("x", i * w + w / 2);
+    label.setAttribute("y", 160);
+    label.textContent = letter;
+    svg.append(bar, label);
+  });
+  const best = Object.entries(probs).sort((a, b) => b[1] - a[1]).slice(0, 3);
+  svg.setAttribute("aria-label", "Top letters: " + best.map(([l, p]) => `${l} ${(100 * p).toFixed(0)}%`).join(", "));
+}
+
+function show(result) {
+  $("result-letter").textContent = result.letter;
+  $("result-confidence").textContent = `${(100 * result.confidence).toFixed(1)}% confident`;
+  $("result-meta").textContent = `${result.model} ${result.version} · ${result.latency_ms.toFixed(1)} ms` +
+    (result.input.hand_found ? "" : " · no hand found, centre crop used");
+  const img = $("preview");
+  img.src = "data:image/png;base64," + result.input.preview_png;
+  img.hidden = false;
+  drawChart(result.probabilities, result.letter);
+}
+
+// --- fingerspelling: type a letter once it has held the top spot long enough ---------------
+const speller = { candidate: null, since: 0, typed: false };
+
+function spell(result, now) {
+  const conf = parseFloat($("hold-conf").value) || 0.8, hold = parseInt($("hold-ms").value, 10) || 800;
+  if (result.confidence < conf) { speller.candidate = null; return; }
+  if (result.letter !== speller.candidate) {
+    Object.assign(speller, { candidate: result.letter, since: now, typed: false });
+  } else if (!speller.typed && now - speller.since >= hold) {
+    speller.typed = true; // the same letter twice needs a change or a pause in between
+    $("spelled").value += result.letter;
+  }
+}
+
+// --- camera ------------------------------------------------------------------------------------
+function cameraError(err) {
+  const name = err && err.name;
+  if (name === "NotAllowedError" || name === "SecurityError")
+    return "Camera permission was refused. Allow the camera in your browser's site settings, or upload an image instead.";
+  if (name === "NotFoundError" || name === "OverconstrainedError")
+    return "No camera was found on this device. You can still upload an image.";
+  if (name === "NotReadableError") return "The camera is in use by another application.";
+  return `The camera could not start (${name || err}). You can still upload an image.`;
+}
+
+function placeGuide() {
+  const video = $("video"), box = video.getBoundingClientRect(), guide = $("guide");
+  if (!video.videoWidth) return;
+  const scale = Math.min(box.width / video.videoWidth, box.height / video.videoHeight);
+  const side = Math.min(video.videoWidth, video.videoHeight) * scale;
+  Object.assign(guide.style, { width: `${side}px`, height: `${side}px`,
+    left: `${(box.width - side) / 2}px`, top: `${(box.height - side) / 2}px` });
+  guide.hidden = false;
+}
+
+async function startCamera() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    status("No camera access here: the camera needs a browser that supports it and a page served over https or localhost. Upload an image instead.", true);
+    return;
+  }
+  try {
+    state.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "user" }, audio: false });
+  } catch (err) {
+    status(cameraError(err), true);
+    return;
+  }
+  const video = $("video");
+  video.srcObject = state.stream;
+  await video.play();
+  $("camera-off").hidden = true;
+  placeGuide();
+  $("capture").disabled = $("live-toggle").disabled = false;
+  $("camera-start").textContent = "Stop camera";
+  status("Camera on. Capture a frame or start live mode.");
+}
+
+function stopCamera() {
+  setLive(false);
+  state.stream.getTracks().forEach((t) => t.stop());
+  state.stream = null;
+  $("video").srcObject = null;
+  $("guide").hidden = true;
+  $("camera-off").hidden = false;
+  $("capture").disabled = $("live-toggle").disabled = true;
+  $("camera-start").textContent = "Start camera";
+  status("Camera off.");
+}
+
+// The guide box is the centre square: exactly what the server would crop from the full frame.
+function frameBlob() {
+  const video = $("video"), side = Math.min(video.videoWidth, video.videoHeight), out = Math.min(side, 224);
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = out;
+  canvas.getContext("2d").drawImage(video, (video.videoWidth - side) / 2, (video.videoHeight - side) / 2, side, side, 0, 0, out, out);
+  return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+}
+
+async function captureOnce() {
+  if (!state.stream || state.busy) return;
+  state.busy = true;
+  try {
+    const result = await predict(await frameBlob(), "image/png");
+    show(result);
+    return result;
+  } catch (err) {
+    status(`Prediction failed: ${err.message}`, true);
+  } finally {
+    state.busy = false;
+  }
+}
+
+async function liveLoop() {
+  while (state.live) {
+    const started = performance.now();
+    const result = await captureOnce();
+    if (result) spell(result, performance.now());
+    const period = 1000 / parseInt($("fps").value, 10);
+    await new Promise((r) => setTimeout(r, Math.max(0, period - (performance.now() - started))));
+  }
+}
+
+function setLive(on) {
+  state.live = on && !!state.stream;
+  $("live-toggle").setAttribute("aria-pressed", String(state.live));
+  $("live-toggle").firstChild.textContent = state.live ? "Stop live " : "Start live ";
+  if (state.live) { speller.candidate = null; status("Live: hold a letter steady to type it."); liveLoop(); }
+}
+
+// --- upload / drag-and-drop --------------------------------------------------------------------
+async function predictFile(file) {
+  if (!file) return;
+  if (!["image/png", "image/jpeg", "image/webp"].includes(file.type)) {
+    status(`${file.name}: not a png, jpeg or webp image.`, true);
+    return;
+  }
+  status(`Predicting ${file.name}…`);
+  try {
+    show(await predict(file, file.type));
+    status(`${file.name}: done.`);
+  } catch (err) {
+    status(`${file.name}: ${err.message}`, true);
+  }
+}
+
+// --- setup -------------------------------------------------------------------------------------
+async function loadModels() {
+  try {
+    const info = await (await fetch("/v1/models")).json();
+    state.letters = info.letters;
+    $("model-select").replaceChildren(...info.models.map((m) => new Option(`${m.name} (${m.version})`, m.name, m.name === info.default, m.name === info.default)));
+    $("hold-ms").value = info.fingerspelling.hold_ms;
+    $("hold-conf").value = info.fingerspelling.confidence;
+    drawChart({}, null);
+  } catch (err) {
+    status(`Could not reach the signlens server: ${err.message}`, true);
+  }
+}
+
+function buildAlphabet() {
+  Object.entries(HANDSHAPES).forEach(([letter, text], i) => {
+    const li = document.createElement("li"), tile = document.createElement("span"), label = document.createElement("span");
+    tile.className = "tile";
+    tile.style.backgroundPosition = `${-56 * i}px 0`;
+    tile.setAttribute("role", "img");
+    tile.setAttribute("aria-label", `ASL letter ${letter}`);
+    label.innerHTML = `<b>${letter}</b>${text}`;
+    li.append(tile, label);
+    $("alphabet").append(li);
+  });
+}
+
+function setup() {
+  buildAlphabet();
+  loadModels();
+  $("camera-start").addEventListener("click", () => (state.stream ? stopCamera() : startCamera()));
+  $("capture").addEventListener("click", captureOnce);
+  $("live-toggle").addEventListener("click", () => setLive(!state.live));
+  $("file-input").addEventListener("change", (e) => predictFile(e.target.files[0]));
+  const drop = $("drop");
+  drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("file-input").click(); } });
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); predictFile(e.dataTransfer.files[0]); });
+  $("space").addEventListener("click", () => { $("spelled").value += " "; });
+  $("backspace").addEventListener("click", () => { $("spelled").value = $("spelled").value.slice(0, -1); });
+  $("clear").addEventListener("click", () => { $("spelled").value = ""; });
+  $("copy").addEventListener("click", async () => {
+    try { await navigator.clipboard.writeText($("spelled").value); status("Text copied."); }
+    catch { $("spelled").select(); status("Press Ctrl+C to copy the selected text."); }
+  });
+  window.addEventListener("resize", placeGuide);
+  $("video").addEventListener("loadedmetadata", placeGuide);
+  document.addEventListener("keydown", (e) => {
+    if (e.target.matches("input, select, textarea") || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "c") captureOnce();
+    if (e.key === "l" && state.stream) setLive(!state.live);
+  });
+}
+
+document.addEventListener("DOMContentLoaded", setup);
