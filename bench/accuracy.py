@@ -1,10 +1,12 @@
 """Accuracy benchmark: the default config over 3 seeds vs the codelab models, on the test split.
 
-    .venv/bin/python bench/accuracy.py [--seeds 0 1 2] [--out bench/results/accuracy.json]
+    .venv/bin/python bench/accuracy.py [--seeds 0 1 2] [--save-seed0 models/default]
 
-Each model trains on the vendored train split (validation from the train split only) and is
-evaluated ONCE on the official Sign-MNIST test split. The seed codelab's published models are
-evaluated as shipped (TF.js weights imported, 26 outputs mapped to 24 letters). Prints a table.
+Each model is trained by the user's own command, `signlens train --config ... seed=N`, in a fresh
+process (so a seeded run here is the same run a user gets), on the vendored train split with
+validation from the train split only, and evaluated ONCE on the official Sign-MNIST test split.
+The seed codelab's published models are evaluated as shipped (TF.js weights imported, 26 outputs
+mapped to 24 letters). Prints a table; `--save-seed0` keeps the seed-0 default artifact.
 """
 
 from __future__ import annotations
@@ -12,22 +14,34 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from signlens import config  # noqa: E402
 from signlens.data import load  # noqa: E402
 from signlens.evaluate import evaluate  # noqa: E402
 from signlens.modelref import resolve  # noqa: E402
-from signlens.train import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The codelab's recipes: Adam, default learning rate, no augmentation.
-CODELAB = {"cnn": dict(model="cnn", epochs=10, batch_size=128, learning_rate=1e-3),
-           "mlp": dict(model="mlp", epochs=20, batch_size=128, learning_rate=1e-3)}
+CODELAB = {"cnn": ["model=cnn", "epochs=10", "augment=false", "label_smoothing=0", "schedule=constant",
+                   "learning_rate=0.001"],
+           "mlp": ["model=mlp", "epochs=20", "augment=false", "label_smoothing=0", "schedule=constant",
+                   "learning_rate=0.001"]}
+
+
+def _train(out: Path, overrides: list[str]) -> float:
+    """Run `signlens train` as a user would; returns wall seconds."""
+    cmd = [sys.executable, "-m", "signlens.cli", "train", "--config", str(ROOT / "configs" / "default.toml"),
+           "--out", str(out), "--no-track", *overrides]
+    started = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
 
 
 def _size_kb(path: Path) -> float:
@@ -41,9 +55,10 @@ def main() -> None:
     p.add_argument("--seed-models", default=str(ROOT.parent / "shared" / "anchors" / "seed-codelab"),
                    help="directory with the seed's TF.js cnn/ and mlp/ (skipped if absent)")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "accuracy.json"))
+    p.add_argument("--save-seed0", help="copy the seed-0 default artifact here (e.g. models/default)")
     args = p.parse_args()
 
-    train_data, test = load(split="train"), load(split="test")
+    test = load(split="test")
     rows = []
     seed_dir = Path(args.seed_models)
     for name in ("cnn", "mlp"):
@@ -53,25 +68,28 @@ def main() -> None:
             rows.append(dict(model=f"seed codelab {name} (published weights)", seed="-",
                              test_accuracy=evaluate(art, test)["accuracy"], train_seconds=None,
                              size_kb=weights.stat().st_size / 1024))
-    runs = [("signlens default", config.load(ROOT / "configs" / "default.toml", {"seed": s})) for s in args.seeds]
+    runs = [("signlens default", s, [f"seed={s}"]) for s in args.seeds]
     if not args.skip_codelab:
-        runs += [(f"codelab {n} retrained", config.build({**c, "seed": 0})) for n, c in CODELAB.items()]
+        runs += [(f"codelab {n} retrained", 0, c + ["seed=0"]) for n, c in CODELAB.items()]
     with tempfile.TemporaryDirectory() as tmp:
-        for label, cfg in runs:
-            out = Path(tmp) / f"{cfg.model}-{cfg.seed}"
-            started = time.perf_counter()
-            result = train(cfg, out, data=train_data, verbose=0)
-            seconds = time.perf_counter() - started
-            acc = evaluate(resolve(out), test)["accuracy"]
-            rows.append(dict(model=label, seed=cfg.seed, test_accuracy=acc, train_seconds=round(seconds, 1),
-                             val_accuracy=result.metrics.get("val_accuracy"),
+        for label, seed, overrides in runs:
+            out = Path(tmp) / f"{label.replace(' ', '-')}-{seed}"
+            seconds = _train(out, overrides)
+            art = resolve(out)
+            acc = evaluate(art, test)["accuracy"]
+            rows.append(dict(model=label, seed=seed, test_accuracy=acc, train_seconds=round(seconds, 1),
+                             val_accuracy=art.meta["metrics"].get("val_accuracy"),
                              size_kb=(out / "model.keras").stat().st_size / 1024))
-            print(f"  {label} seed {cfg.seed}: test {acc:.4%} in {seconds:.0f}s", flush=True)
+            print(f"  {label} seed {seed}: val {rows[-1]['val_accuracy']:.4%}, test {acc:.4%}, {seconds:.0f}s", flush=True)
+            if args.save_seed0 and label == "signlens default" and seed == 0:
+                shutil.rmtree(args.save_seed0, ignore_errors=True)
+                shutil.copytree(out, args.save_seed0)
 
-    print(f"\n{'model':42s} {'seed':>4s} {'test acc':>9s} {'train s':>8s} {'size KB':>8s}")
+    print(f"\n{'model':42s} {'seed':>4s} {'val acc':>8s} {'test acc':>9s} {'train s':>8s} {'size KB':>8s}")
     for r in rows:
         secs = "-" if r["train_seconds"] is None else f"{r['train_seconds']:.0f}"
-        print(f"{r['model']:42s} {str(r['seed']):>4s} {r['test_accuracy']:9.4%} {secs:>8s} {r['size_kb']:8.0f}")
+        val = "-" if r.get("val_accuracy") is None else f"{r['val_accuracy']:.2%}"
+        print(f"{r['model']:42s} {str(r['seed']):>4s} {val:>8s} {r['test_accuracy']:9.4%} {secs:>8s} {r['size_kb']:8.0f}")
     default = [r["test_accuracy"] for r in rows if r["model"] == "signlens default"]
     if default:
         print(f"\nsignlens default: mean test accuracy {sum(default) / len(default):.4%} over seeds {args.seeds}")

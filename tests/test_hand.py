@@ -55,7 +55,7 @@ def test_finds_and_frames_the_hand(background: str, skin: tuple[int, int, int]) 
 
 
 def test_intensities_match_sign_mnist_levels() -> None:
-    """Dark or light background, the model sees a bright hand on the same flat background."""
+    """Dark, light or cluttered background, the model sees the same hand level on one flat background."""
     for background in ("light", "dark", "cluttered"):
         px = preprocess(hand_photo(background)[0]).pixels.astype(float)
         assert abs(px[0, 0] - BACKGROUND) < 3  # corner: background flattened
@@ -95,3 +95,16 @@ def test_crop_pads_outside_the_image() -> None:
     gray = np.full((10, 10), 7, np.uint8)
     out = hand.crop(gray, (-5, -5, 20, 20), fill=99)
     assert out.shape == (20, 20) and out[0, 0] == 99 and out[10, 10] == 7
+
+
+def test_evaluate_on_a_folder_saves_the_crops(tmp_path, tiny_artifact) -> None:
+    from signlens.data import load
+    from signlens.evaluate import evaluate
+    from signlens.modelref import resolve
+
+    for letter, background in (("A", "light"), ("B", "cluttered")):
+        (tmp_path / "photos" / letter).mkdir(parents=True)
+        img = cv2.cvtColor(hand_photo(background)[0], cv2.COLOR_RGB2BGR)
+        cv2.imwrite(str(tmp_path / "photos" / letter / "1.jpg"), img)
+    report = evaluate(resolve(tiny_artifact), load(tmp_path / "photos"), tmp_path / "eval")
+    assert report["n"] == 2 and (tmp_path / "eval" / "crops.png").stat().st_size > 1000

@@ -39,8 +39,9 @@ def _data_section(s: dict[str, Any]) -> list[str]:
         t = s["train_test"]
         out += ["", f"**{t['test_rows_with_near_duplicate_in_train']}** test rows have a near-duplicate in train "
                 f"({t['train_clusters_touched']} train clusters; {t['label_disagreements']} of them labelled with "
-                f"another letter; {t['exact_duplicates']} byte-identical). Pairs: `data/train_test_pairs.csv`.", "",
-                "![closest pairs](data/train_test_pairs.png)"]
+                f"another letter; {t['exact_duplicates']} byte-identical). Pairs: `data/train_test_pairs.csv`."]
+        if t["test_rows_with_near_duplicate_in_train"]:
+            out += ["", "![closest pairs](data/train_test_pairs.png)"]
     out += ["", "Largest clusters (one per row) — what a random validation split leaks:", "",
             "![clusters](data/clusters.png)", "",
             "Cluster id per training row: `data/train_clusters.csv`. `val_split = \"grouped\"` keeps each cluster "
@@ -56,7 +57,7 @@ def _labels_section(s: dict[str, Any]) -> list[str]:
            "without them: `signlens train exclude=labels/label_suspects.csv`.", "",
            "| row | given | suggested | label quality |", "|---|---|---|---|"]
     out += [f"| {t['id']} | {t['given']} | {t['suggested']} | {t['label_quality']:.3f} |" for t in s["top"]]
-    return out + ["", "![suspects](labels/label_suspects.png)", ""]
+    return out + (["", "![suspects](labels/label_suspects.png)", ""] if s["suspects"] else [""])
 
 
 def _slices_section(name: str, folder: str, s: dict[str, Any]) -> list[str]:

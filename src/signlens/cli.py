@@ -96,6 +96,12 @@ def _predict(args: argparse.Namespace) -> None:
     from signlens.predictor import Predictor
     from signlens.preprocess import decode_image
 
+    if args.batch:
+        from signlens.cli_offline import predict_batch
+
+        return predict_batch(args)
+    if not args.images:
+        raise SignlensError("give IMAGE... or --batch INPUT -o OUTPUT.csv")
     predictor = Predictor.from_ref(args.model)
     for item in args.images:
         path = Path(item)
@@ -160,7 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("predict", help="predict letters for images (png/jpg any size) or CSV rows")
     pr.add_argument("model", help="artifact or TF.js model dir, or 'default'")
-    pr.add_argument("images", nargs="+")
+    pr.add_argument("images", nargs="*")
+    pr.add_argument("--batch", metavar="INPUT", help="CSV (any size, streamed) or image folder -> -o OUTPUT.csv")
+    pr.add_argument("-o", "--output", help="output CSV for --batch (bad rows go to OUTPUT.errors.csv)")
+    pr.add_argument("--resume", action="store_true", help="--batch: skip rows already in OUTPUT")
+    pr.add_argument("--overwrite", action="store_true", help="--batch: replace an existing OUTPUT")
+    pr.add_argument("--all-probabilities", action="store_true", help="--batch: add p_A..p_Y columns")
     pr.set_defaults(func=_predict)
 
     im = sub.add_parser("import-tfjs", help="convert a TF.js layers model (the seed's) into an artifact")
@@ -180,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     from signlens import cli_serve
 
     cli_serve.register(sub)
+    from signlens import cli_photos
+
+    cli_photos.register(sub)
+    from signlens import cli_offline
+
+    cli_offline.register(sub)
     return p
 
 

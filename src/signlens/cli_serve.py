@@ -1,13 +1,19 @@
 """`signlens serve [MODEL...]`: the REST API and the browser page on one port.
 
 Models are named `name=path` (or a bare path, named after its directory; `default` alone is the
-shipped default model). The first one listed is the default choice on the page and in the API.
+shipped default model). The first one listed is the default choice on the page and in the API,
+unless `--traffic` splits requests between the served names (A/B test).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from signlens.serving.settings import ServeSettings
 
 from signlens.errors import SignlensError
 
@@ -30,15 +36,38 @@ def parse_models(specs: list[str]) -> tuple[tuple[str, str | None], ...]:
     return tuple(pairs)
 
 
+def build_settings(args: argparse.Namespace) -> ServeSettings:
+    """The settings from the command line; the admin token may come from SIGNLENS_ADMIN_TOKEN instead
+    (better: a command line is visible to every user of the machine)."""
+    from signlens.production.ab import parse_weights
+    from signlens.serving.settings import ServeSettings
+
+    models = parse_models(args.models)
+    traffic = tuple((v.name, v.weight) for v in parse_weights(args.traffic)) if args.traffic else ()
+    extra = {} if args.prediction_log is None else {"prediction_log": Path(args.prediction_log)}
+    if args.no_prediction_log:
+        extra["prediction_log"] = None
+    if args.model_root:
+        extra["model_root"] = Path(args.model_root)
+    try:
+        return ServeSettings(models=models, max_upload_bytes=args.max_upload_mb * 1024 * 1024, hold_ms=args.hold_ms,
+                             traffic=traffic, log_images=args.log_images,
+                             admin_token=args.admin_token or os.environ.get("SIGNLENS_ADMIN_TOKEN") or None, **extra)
+    except ValueError as exc:
+        raise SignlensError(str(exc)) from None
+
+
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from signlens.serving.app import create_app
-    from signlens.serving.settings import ServeSettings
 
-    settings = ServeSettings(models=parse_models(args.models), max_upload_bytes=args.max_upload_mb * 1024 * 1024,
-                             hold_ms=args.hold_ms)
+    settings = build_settings(args)
     print(f"signlens: serving {', '.join(n for n, _ in settings.models)} at http://{args.host}:{args.port}/", flush=True)
+    if settings.traffic:
+        print("signlens: traffic " + ", ".join(f"{n}={w:g}" for n, w in settings.traffic), flush=True)
+    print(f"signlens: prediction log {settings.prediction_log or 'off'}; admin endpoints "
+          f"{'on' if settings.admin_token else 'off'}", flush=True)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
 
 
@@ -50,4 +79,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--max-upload-mb", type=int, default=8, help="largest request body accepted")
     s.add_argument("--hold-ms", type=int, default=800, help="page default: how long a letter must hold to be typed")
+    s.add_argument("--traffic", metavar="WEIGHTS",
+                   help="A/B split over served names, e.g. champion=90,challenger=10 (sticky per client)")
+    s.add_argument("--prediction-log", metavar="PATH",
+                   help="SQLite prediction log (default: $SIGNLENS_HOME/predictions.db)")
+    s.add_argument("--no-prediction-log", action="store_true", help="keep no prediction log (and take no feedback)")
+    s.add_argument("--log-images", action="store_true", help="also store each 28×28 input grid in the log")
+    s.add_argument("--admin-token", metavar="TOKEN",
+                   help="enables /v1/admin/* (reload, traffic) for this bearer token; "
+                        "prefer the SIGNLENS_ADMIN_TOKEN environment variable")
+    s.add_argument("--model-root", metavar="DIR",
+                   help="directory that /v1/admin/reload path refs must stay inside (default: the repo's models/)")
     s.set_defaults(func=_serve)

@@ -14,7 +14,7 @@ import numpy as np
 
 from signlens.preprocess import decode_image, preprocess
 
-TILE = 96
+TILE = 64
 
 
 def _tile(path: Path, caption: str) -> np.ndarray:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import AsyncIterator
 
-import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -16,27 +15,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from signlens.serving.batching import MicroBatcher
+from signlens.serving.admin import admin_router
 from signlens.serving.inputs import BadInput
 from signlens.serving.monitoring import Metrics, MetricsMiddleware
+from signlens.serving.recorder import Recorder, RecorderCollector
 from signlens.serving.routes import STATIC_DIR, router
 from signlens.serving.settings import ServeSettings
-
-if TYPE_CHECKING:
-    from signlens.predictor import Predictor
-
-
-@dataclass
-class ServedModel:
-    """One loaded model under its serving name, with its own micro-batcher."""
-
-    name: str
-    predictor: Predictor
-    batcher: MicroBatcher
+from signlens.serving.swap import ServedModel, load_checked, start_served
+from signlens.serving.variants import Traffic
 
 
-def error_response(status: int, error: str, detail: str) -> JSONResponse:
-    return JSONResponse({"error": error, "detail": detail}, status_code=status)
+def error_response(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
 
 
 class _TooLarge(Exception):
@@ -92,26 +82,21 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from signlens.modelref import resolve
-        from signlens.predictor import Predictor
-
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="signlens-infer")
+        app.state.executor = executor
         models: dict[str, ServedModel] = {}
         for name, ref in settings.models:
-            predictor = Predictor(resolve(ref))
-            predictor.probabilities(np.zeros((1, 28, 28), np.uint8))  # trace now, not on the first request
-            observe = metrics.batch_size.labels(name).observe
-            batcher = MicroBatcher(predictor.probabilities, executor, settings.batch_max_size,
-                                   settings.batch_wait_ms / 1000, on_batch=observe)
-            batcher.start()
-            models[name] = ServedModel(name, predictor, batcher)
+            models[name] = start_served(name, load_checked(ref), executor, settings.batch_max_size,
+                                        settings.batch_wait_ms / 1000, metrics.batch_size.labels(name).observe)
+        app.state.recorder = Recorder(settings.prediction_log, settings.log_images, settings.recent_window)
         app.state.models = models
         try:
             yield
         finally:
-            for served in models.values():
+            for served in app.state.models.values():
                 await served.batcher.stop()
             executor.shutdown(wait=True)
+            app.state.recorder.close()
             app.state.models = {}
 
     app = FastAPI(title="signlens", version="1", lifespan=lifespan,
@@ -119,11 +104,15 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.models = {}
+    app.state.recorder = None
+    app.state.traffic = Traffic(settings.traffic, settings.models[0][0])
+    app.state.reload_lock = asyncio.Lock()
+    metrics.registry.register(RecorderCollector(app.state))
 
     @app.exception_handler(BadInput)
     async def _bad_input(request: Request, exc: BadInput) -> JSONResponse:
         metrics.errors.labels(exc.error).inc()
-        return error_response(exc.status, exc.error, exc.detail)
+        return error_response(exc.status, exc.error, exc.detail, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -137,6 +126,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return error_response(exc.status_code, "http_error", str(exc.detail))
 
     app.include_router(router)
+    app.include_router(admin_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes, metrics=metrics)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -39,6 +39,11 @@ class MicroBatcher:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
+    async def drain(self) -> None:
+        """Answer everything already submitted, then stop: how a swapped-out model retires."""
+        await self._queue.join()
+        await self.stop()
+
     async def submit(self, grids: np.ndarray) -> np.ndarray:
         """(K, 28, 28) uint8 grids -> (K, 24) probabilities, batched with other callers."""
         loop = asyncio.get_running_loop()
@@ -68,20 +73,28 @@ class MicroBatcher:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            batch = [item for item in await self._gather() if not item[1].done()]
-            if not batch:
-                continue
-            self._last_size = len(batch)
-            grids = np.stack([grid for grid, _ in batch])
+            gathered = await self._gather()
             try:
-                probs = await loop.run_in_executor(self._executor, self._infer, grids)
-            except Exception as exc:  # a model failure fails these requests, not the batcher
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
-                continue
-            if self._on_batch is not None:
-                self._on_batch(len(batch))
-            for (_, fut), row in zip(batch, probs):
+                await self._answer([item for item in gathered if not item[1].done()], loop)
+            finally:
+                for _ in gathered:
+                    self._queue.task_done()
+
+    async def _answer(self, batch: list[tuple[np.ndarray, asyncio.Future[np.ndarray]]],
+                      loop: asyncio.AbstractEventLoop) -> None:
+        if not batch:
+            return
+        self._last_size = len(batch)
+        grids = np.stack([grid for grid, _ in batch])
+        try:
+            probs = await loop.run_in_executor(self._executor, self._infer, grids)
+        except Exception as exc:  # a model failure fails these requests, not the batcher
+            for _, fut in batch:
                 if not fut.done():
-                    fut.set_result(row)
+                    fut.set_exception(exc)
+            return
+        if self._on_batch is not None:
+            self._on_batch(len(batch))
+        for (_, fut), row in zip(batch, probs):
+            if not fut.done():
+                fut.set_result(row)

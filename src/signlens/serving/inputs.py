@@ -12,6 +12,7 @@ import asyncio
 import base64
 import binascii
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,9 +31,17 @@ MULTIPART_TYPE = "multipart/form-data"
 class BadInput(Exception):
     """A request the client must fix: becomes a 4xx JSON body {error, detail}."""
 
-    def __init__(self, status: int, error: str, detail: str):
+    def __init__(self, status: int, error: str, detail: str, headers: dict[str, str] | None = None):
         super().__init__(detail)
-        self.status, self.error, self.detail = status, error, detail
+        self.status, self.error, self.detail, self.headers = status, error, detail, headers
+
+
+@dataclass(frozen=True)
+class Input(Preprocessed):
+    """A preprocessed grid plus the submitted image's size, which the prediction log records."""
+
+    width: int = SIZE
+    height: int = SIZE
 
 
 class ImageJSON(BaseModel):
@@ -53,7 +62,7 @@ def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def grid_from_pixels(pixels: list[float] | list[list[float]]) -> Preprocessed:
+def grid_from_pixels(pixels: list[float] | list[list[float]]) -> Input:
     try:
         arr = np.asarray(pixels, dtype=np.float64)
     except ValueError:
@@ -63,16 +72,18 @@ def grid_from_pixels(pixels: list[float] | list[list[float]]) -> Preprocessed:
     if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 255:
         raise BadInput(422, "bad_pixel_range", "pixel values must be finite and within 0..255")
     grid = np.rint(arr.reshape(SIZE, SIZE)).astype(np.uint8)
-    return Preprocessed(grid, (0, 0, SIZE, SIZE), hand_found=False)
+    return Input(grid, (0, 0, SIZE, SIZE), hand_found=False)
 
 
-def grid_from_bytes(data: bytes, max_pixels: int) -> Preprocessed:
+def grid_from_bytes(data: bytes, max_pixels: int) -> Input:
     if not data:
         raise BadInput(400, "empty_image", "the image is empty")
     try:
-        return preprocess(decode_image(data, max_pixels))
+        image = decode_image(data, max_pixels)
+        p = preprocess(image)
     except SignlensError as exc:
         raise BadInput(422, "bad_image", str(exc)) from None
+    return Input(p.pixels, p.box, p.hand_found, width=image.shape[1], height=image.shape[0])
 
 
 def _b64(text: str) -> bytes:
@@ -84,7 +95,7 @@ def _b64(text: str) -> bytes:
         raise BadInput(422, "bad_base64", "image is not valid base64") from None
 
 
-async def _from_json_item(item: ImageJSON, max_pixels: int) -> Preprocessed:
+async def _from_json_item(item: ImageJSON, max_pixels: int) -> Input:
     if (item.image is None) == (item.pixels is None):
         raise BadInput(422, "bad_json", "give exactly one of 'image' (base64) or 'pixels'")
     if item.pixels is not None:
@@ -131,7 +142,7 @@ def _unsupported(kind: str) -> BadInput:
                     f"{JSON_TYPE} or {MULTIPART_TYPE}")
 
 
-async def read_one(request: Request, max_pixels: int) -> Preprocessed:
+async def read_one(request: Request, max_pixels: int) -> Input:
     """The single image in a /v1/predict request."""
     kind = media_type(request)
     if kind not in (*IMAGE_TYPES, JSON_TYPE, MULTIPART_TYPE):
@@ -147,7 +158,7 @@ async def read_one(request: Request, max_pixels: int) -> Preprocessed:
     return await asyncio.to_thread(grid_from_bytes, files[0], max_pixels)
 
 
-async def read_many(request: Request, max_pixels: int, max_images: int) -> list[Preprocessed]:
+async def read_many(request: Request, max_pixels: int, max_images: int) -> list[Input]:
     """The images in a /v1/predict/batch request, in order."""
     kind = media_type(request)
     if kind not in (JSON_TYPE, MULTIPART_TYPE):

@@ -24,6 +24,12 @@ class Metrics:
         self.predictions = Counter("signlens_predictions", "Predictions by model and top letter",
                                    ["model", "letter"], registry=r)
         self.errors = Counter("signlens_request_errors", "Rejected requests by reason", ["reason"], registry=r)
+        self.variant_requests = Counter("signlens_variant_requests", "Prediction requests by A/B variant",
+                                        ["variant"], registry=r)
+        self.variant_latency = Histogram("signlens_variant_request_seconds", "Prediction latency by A/B variant",
+                                         ["variant"], buckets=LATENCY_BUCKETS, registry=r)
+        self.swaps = Counter("signlens_model_swaps", "Hot reloads by model and outcome", ["model", "outcome"],
+                             registry=r)
         self.batch_size = Histogram("signlens_batch_size", "Images per model call (micro-batching)",
                                     ["model"], buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=r)
 

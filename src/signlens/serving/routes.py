@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -13,12 +15,13 @@ import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from signlens import labels
-from signlens.preprocess import Preprocessed
+from signlens.production.predlog import add_feedback
 from signlens.serving import inputs
-from signlens.serving.inputs import BadInput
+from signlens.serving.inputs import BadInput, Input
+from signlens.serving.variants import COOKIE, Choice
 
 STATIC_DIR = Path(__file__).parent / "static"
 router = APIRouter()
@@ -68,6 +71,7 @@ class InputInfo(BaseModel):
 
 class PredictResponse(BaseModel):
     id: str
+    variant: str = Field(description="the A/B variant that answered (a served model name)")
     letter: str
     confidence: float
     probabilities: dict[str, float]
@@ -85,19 +89,49 @@ class BatchResponse(BaseModel):
 class ModelsResponse(BaseModel):
     default: str
     models: list[ModelInfo]
+    traffic: dict[str, float] = Field(description="A/B weights for requests that name no model")
     letters: list[str]
     fingerspelling: dict[str, float]
 
 
-def _served(request: Request, name: str | None) -> Any:
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prediction_id: str = Field(pattern="^[0-9a-f]{32}$", description="the `id` of a prediction response")
+    true_letter: str = Field(description="the letter the image really shows")
+
+
+class FeedbackResponse(BaseModel):
+    prediction_id: str
+    true_letter: str
+
+
+#: How long feedback waits for its prediction to reach the log (written every 0.2 s) before 404.
+FEEDBACK_WAIT_S = 1.0
+
+
+def _choose(request: Request, model: str | None) -> Choice:
     models = request.app.state.models
     if not models:
         raise BadInput(503, "not_ready", "models are still loading")
-    if name is None:
-        return next(iter(models.values()))
-    if name not in models:
-        raise BadInput(404, "unknown_model", f"no model named {name!r}; loaded: {', '.join(models)}")
-    return models[name]
+    choice = request.app.state.traffic.choose(request, model)
+    if choice.variant not in models:
+        raise BadInput(404, "unknown_model", f"no model named {choice.variant!r}; loaded: {', '.join(models)}")
+    return choice
+
+
+async def _infer(request: Request, variant: str, grids: np.ndarray) -> tuple[Any, np.ndarray]:
+    """Look the model up and submit with no await in between: a hot swap never strands a request."""
+    served = request.app.state.models[variant]
+    return served, await served.batcher.submit(grids)
+
+
+def _tag(request: Request, response: Response, choice: Choice, start: float) -> None:
+    metrics = request.app.state.metrics
+    metrics.variant_requests.labels(choice.variant).inc()
+    metrics.variant_latency.labels(choice.variant).observe(time.perf_counter() - start)
+    response.headers["X-Variant"] = choice.variant
+    if choice.new_client_id:
+        response.set_cookie(COOKIE, choice.new_client_id, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
 
 
 def _preview(pixels: np.ndarray) -> str:
@@ -105,47 +139,76 @@ def _preview(pixels: np.ndarray) -> str:
     return base64.b64encode(png.tobytes()).decode("ascii")
 
 
-def _answer(served: Any, prepped: Preprocessed, row: np.ndarray, start: float, metrics: Any) -> dict[str, Any]:
+def _answer(request: Request, served: Any, sub: Input, row: np.ndarray, start: float) -> dict[str, Any]:
     best = int(row.argmax())
     letter = labels.LETTERS[best]
-    metrics.predictions.labels(served.name, letter).inc()
-    return {
+    request.app.state.metrics.predictions.labels(served.name, letter).inc()
+    answer = {
         "id": uuid.uuid4().hex,
+        "variant": served.name,
         "letter": letter,
         "confidence": float(row[best]),
         "probabilities": {name: float(p) for name, p in zip(labels.LETTERS, row)},
         "model": served.name,
         "version": served.predictor.version,
         "latency_ms": (time.perf_counter() - start) * 1000,
-        "input": {"preview_png": _preview(prepped.pixels), "box": list(prepped.box), "hand_found": prepped.hand_found},
+        "input": {"preview_png": _preview(sub.pixels), "box": list(sub.box), "hand_found": sub.hand_found},
     }
+    request.app.state.recorder.record(answer, served.name, served.predictor.name, sub.pixels, sub.width, sub.height)
+    return answer
 
 
-ModelQuery = Query(None, description="serving name of the model (see /v1/models); default: the first loaded")
+ModelQuery = Query(None, description="serving name of the model (see /v1/models); overrides the A/B "
+                                     "assignment, as does the X-Variant header")
 
 
 @router.post("/v1/predict", response_model=PredictResponse, openapi_extra=_PREDICT_BODY, responses=_ERRORS,
              summary="Predict the letter in one image (upload, base64 JSON or 28×28 pixels)")
-async def predict(request: Request, model: str | None = ModelQuery) -> dict[str, Any]:
+async def predict(request: Request, response: Response, model: str | None = ModelQuery) -> dict[str, Any]:
     start = time.perf_counter()
-    served = _served(request, model)
-    settings = request.app.state.settings
-    prepped = await inputs.read_one(request, settings.max_image_pixels)
-    row = (await served.batcher.submit(prepped.pixels[None]))[0]
-    return _answer(served, prepped, row, start, request.app.state.metrics)
+    choice = _choose(request, model)
+    sub = await inputs.read_one(request, request.app.state.settings.max_image_pixels)
+    served, probs = await _infer(request, choice.variant, sub.pixels[None])
+    answer = _answer(request, served, sub, probs[0], start)
+    _tag(request, response, choice, start)
+    return answer
 
 
 @router.post("/v1/predict/batch", response_model=BatchResponse, openapi_extra=_BATCH_BODY, responses=_ERRORS,
              summary="Predict letters for several images in one request")
-async def predict_batch(request: Request, model: str | None = ModelQuery) -> dict[str, Any]:
+async def predict_batch(request: Request, response: Response, model: str | None = ModelQuery) -> dict[str, Any]:
     start = time.perf_counter()
-    served = _served(request, model)
+    choice = _choose(request, model)
     settings = request.app.state.settings
-    prepped = await inputs.read_many(request, settings.max_image_pixels, settings.max_batch_images)
-    probs = await served.batcher.submit(np.stack([p.pixels for p in prepped]))
-    metrics = request.app.state.metrics
-    preds = [_answer(served, p, row, start, metrics) for p, row in zip(prepped, probs)]
+    subs = await inputs.read_many(request, settings.max_image_pixels, settings.max_batch_images)
+    served, probs = await _infer(request, choice.variant, np.stack([s.pixels for s in subs]))
+    preds = [_answer(request, served, s, row, start) for s, row in zip(subs, probs)]
+    _tag(request, response, choice, start)
     return {"predictions": preds, "latency_ms": (time.perf_counter() - start) * 1000}
+
+
+@router.post("/v1/feedback", response_model=FeedbackResponse, summary="Correct a prediction: it was this letter",
+             responses={404: {"description": "unknown prediction id, or no prediction log"},
+                        422: {"description": "not one of the 24 letters"}})
+async def feedback(request: Request, body: FeedbackRequest) -> dict[str, str]:
+    try:
+        letter = labels.LETTERS[labels.index_of_letter(body.true_letter)]
+    except ValueError as exc:
+        raise BadInput(422, "bad_letter", str(exc)) from None
+    path = request.app.state.settings.prediction_log
+    if path is None:
+        raise BadInput(404, "no_prediction_log", "this server keeps no prediction log, so it takes no feedback")
+    deadline = time.monotonic() + FEEDBACK_WAIT_S
+    while True:
+        try:
+            found = await asyncio.to_thread(add_feedback, path, body.prediction_id, letter)
+        except (sqlite3.Error, OSError) as exc:
+            raise BadInput(503, "log_unavailable", f"the prediction log is unavailable: {exc}") from None
+        if found:
+            return {"prediction_id": body.prediction_id, "true_letter": letter}
+        if time.monotonic() > deadline:
+            raise BadInput(404, "unknown_prediction", f"no logged prediction with id {body.prediction_id}")
+        await asyncio.sleep(0.1)
 
 
 @router.get("/v1/models", response_model=ModelsResponse, summary="Loaded models, versions and metrics")
@@ -155,7 +218,8 @@ async def list_models(request: Request) -> dict[str, Any]:
     infos = [{"name": m.name, "version": m.predictor.version,
               "source": str(m.predictor.artifact.path) if m.predictor.artifact.path else None,
               "metrics": m.predictor.artifact.meta.get("metrics", {})} for m in models.values()]
-    return {"default": settings.models[0][0], "models": infos, "letters": list(labels.LETTERS),
+    return {"default": settings.models[0][0], "models": infos, "traffic": request.app.state.traffic.weights(),
+            "letters": list(labels.LETTERS),
             "fingerspelling": {"hold_ms": settings.hold_ms, "confidence": settings.hold_confidence}}
 
 

@@ -1,11 +1,25 @@
 """Server settings: one frozen dataclass, built by the CLI (or a test) and handed to create_app.
 
-Nothing reads the environment at import time; the defaults live here and only here.
+Nothing reads the environment at import time; the defaults live here and only here (the ones that
+depend on the working directory are computed when the settings are built, not when imported).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _default_log() -> Path:
+    from signlens.paths import prediction_log
+
+    return prediction_log()
+
+
+def _default_model_root() -> Path:
+    from signlens.modelref import DEFAULT_MODEL
+
+    return DEFAULT_MODEL.parent
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,18 @@ class ServeSettings:
     #: Page defaults for fingerspelling: how long a letter must stay on top, and how sure.
     hold_ms: int = 800
     hold_confidence: float = 0.8
+    #: A/B traffic weights over served names, e.g. (('champion', 90), ('challenger', 10));
+    #: empty = every request without ?model= goes to the first model.
+    traffic: tuple[tuple[str, float], ...] = ()
+    #: SQLite prediction log (None = off); the 28×28 grids are stored only with log_images.
+    prediction_log: Path | None = field(default_factory=_default_log)
+    log_images: bool = False
+    #: Recent predictions kept in memory for the confidence gauges in /metrics.
+    recent_window: int = 500
+    #: Bearer token for /v1/admin/*; None disables the admin endpoints altogether.
+    admin_token: str | None = None
+    #: Path refs given to /v1/admin/reload must resolve inside this directory.
+    model_root: Path = field(default_factory=_default_model_root)
 
     def __post_init__(self) -> None:
         names = [name for name, _ in self.models]
@@ -33,3 +59,20 @@ class ServeSettings:
             raise ValueError(f"model names must be unique, got {names}")
         if self.max_upload_bytes <= 0 or self.batch_max_size <= 0 or self.max_batch_images <= 0:
             raise ValueError("size limits must be positive")
+        check_traffic(self.traffic, names)
+        if self.admin_token is not None and len(self.admin_token) < 16:
+            raise ValueError("the admin token must be at least 16 characters")
+
+
+def check_traffic(traffic: tuple[tuple[str, float], ...], names: list[str]) -> None:
+    """Weights must name served models, be non-negative and not all zero (also used by PUT traffic)."""
+    if not traffic:
+        return
+    given = [n for n, _ in traffic]
+    if len(set(given)) != len(given):
+        raise ValueError(f"traffic names must be unique, got {given}")
+    unknown = [n for n in given if n not in names]
+    if unknown:
+        raise ValueError(f"traffic names {unknown} are not served models ({', '.join(names)})")
+    if any(w < 0 for _, w in traffic) or sum(w for _, w in traffic) <= 0:
+        raise ValueError("traffic weights must be non-negative and not all zero")

@@ -14,7 +14,7 @@ const HANDSHAPES = {
 };
 
 const $ = (id) => document.getElementById(id);
-const state = { letters: [], stream: null, live: false, busy: false };
+const state = { letters: [], stream: null, live: false, busy: false, lastId: null };
 
 function status(message, isError = false) {
   $("status").textContent = message;
@@ -22,8 +22,9 @@ function status(message, isError = false) {
 }
 
 async function predict(body, contentType) {
-  const model = encodeURIComponent($("model-select").value);
-  const resp = await fetch(`/v1/predict?model=${model}`, { method: "POST", body, headers: { "content-type": contentType } });
+  // an empty choice leaves the model to the server's A/B assignment (sticky through its cookie)
+  const model = $("model-select").value, query = model ? `?model=${encodeURIComponent(model)}` : "";
+  const resp = await fetch(`/v1/predict${query}`, { method: "POST", body, headers: { "content-type": contentType } });
   const data = await resp.json().catch(() => ({ detail: `server answered ${resp.status}` }));
   if (!resp.ok) throw new Error(data.detail || `server answered ${resp.status}`);
   return data;
@@ -54,6 +55,10 @@ function drawChart(probs, top) {
 }
 
 function show(result) {
+  state.lastId = result.id;
+  $("feedback").hidden = false;
+  $("feedback-letter").value = result.letter;
+  $("feedback-status").textContent = "";
   $("result-letter").textContent = result.letter;
   $("result-confidence").textContent = `${(100 * result.confidence).toFixed(1)}% confident`;
   $("result-meta").textContent = `${result.model} ${result.version} · ${result.latency_ms.toFixed(1)} ms` +
@@ -188,12 +193,34 @@ async function predictFile(file) {
   }
 }
 
+// --- feedback: "wrong? it was …" for the last prediction -----------------------------------------
+async function sendFeedback(event) {
+  event.preventDefault();
+  if (!state.lastId) return;
+  const trueLetter = $("feedback-letter").value;
+  try {
+    const resp = await fetch("/v1/feedback", {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prediction_id: state.lastId, true_letter: trueLetter }),
+    });
+    const data = await resp.json().catch(() => ({}));
+    if (!resp.ok) throw new Error(data.detail || `server answered ${resp.status}`);
+    $("feedback-status").textContent = `Thanks: recorded as ${data.true_letter}.`;
+  } catch (err) {
+    $("feedback-status").textContent = `Feedback failed: ${err.message}`;
+  }
+}
+
 // --- setup -------------------------------------------------------------------------------------
 async function loadModels() {
   try {
     const info = await (await fetch("/v1/models")).json();
     state.letters = info.letters;
-    $("model-select").replaceChildren(...info.models.map((m) => new Option(`${m.name} (${m.version})`, m.name, m.name === info.default, m.name === info.default)));
+    const ab = Object.keys(info.traffic || {}).length > 1;
+    const options = info.models.map((m) => new Option(`${m.name} (${m.version})`, m.name, !ab && m.name === info.default, !ab && m.name === info.default));
+    if (ab) options.unshift(new Option("automatic (A/B test)", "", true, true));
+    $("model-select").replaceChildren(...options);
+    $("feedback-letter").replaceChildren(...info.letters.map((l) => new Option(l, l)));
     $("hold-ms").value = info.fingerspelling.hold_ms;
     $("hold-conf").value = info.fingerspelling.confidence;
     drawChart({}, null);
@@ -220,6 +247,7 @@ function setup() {
   loadModels();
   $("camera-start").addEventListener("click", () => (state.stream ? stopCamera() : startCamera()));
   $("capture").addEventListener("click", captureOnce);
+  $("feedback").addEventListener("submit", sendFeedback);
   $("live-toggle").addEventListener("click", () => setLive(!state.live));
   $("file-input").addEventListener("change", (e) => predictFile(e.target.files[0]));
   const drop = $("drop");

@@ -1,0 +1,34 @@
+"""`signlens finetune BASE --images DIR --out DIR`: a personal copy of a model from a user's photos."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def _finetune(args: argparse.Namespace) -> None:
+    from signlens.data import load
+    from signlens.finetune import finetune
+    from signlens.modelref import resolve
+
+    base = resolve(args.base)
+    user = load(args.images, skip_invalid=True)
+    for err in user.skipped:
+        print(f"skipped: {err}")
+    result = finetune(base, user, Path(args.out), epochs=args.epochs, learning_rate=args.learning_rate,
+                      n_anchor=args.anchor, seed=args.seed)
+    m = result.meta
+    print(f"fine-tuned {m['base_name']} on {m['n_images']} photos ({len(m['per_letter'])} letters) "
+          f"+ {m['n_anchor']} Sign-MNIST images, {m['epochs']} epochs, {m['seconds']:.0f}s -> {result.artifact_dir}")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    f = sub.add_parser("finetune", help="fine-tune a copy of a model on your own photos (<DIR>/<LETTER>/*.jpg)")
+    f.add_argument("base", help="artifact dir, runs:/ or models:/ reference of the model to start from")
+    f.add_argument("--images", required=True, help="image folder laid out <DIR>/<LETTER>/*.png|jpg|jpeg")
+    f.add_argument("--out", required=True, help="artifact directory to write (the base is never changed)")
+    f.add_argument("--epochs", type=int, default=8)
+    f.add_argument("--learning-rate", type=float, default=3e-4)
+    f.add_argument("--anchor", type=int, default=1000, help="Sign-MNIST images mixed in against forgetting")
+    f.add_argument("--seed", type=int, default=0)
+    f.set_defaults(func=_finetune)
