@@ -52,9 +52,10 @@ def _data_verify(args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace) -> None:
     from signlens import config
     from signlens.data import load
+
+    cfg = config.load(args.config, config.parse_overrides(args.overrides))  # before TensorFlow: fast errors
     from signlens.train import train
 
-    cfg = config.load(args.config, config.parse_overrides(args.overrides))
     data = load(cfg.data, "train", skip_invalid=args.skip_invalid)  # loaded here: its fingerprint is tracked
     if data.skipped:
         print(f"skipped {len(data.skipped)} invalid rows (first: {data.skipped[0]})", file=sys.stderr)

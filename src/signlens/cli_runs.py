@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from signlens.paths import state_dir
+
 RUN_COLUMNS = ("run_id", "name", "status", "model", "val_acc", "epochs", "started")
 
 
@@ -118,7 +120,7 @@ def _runs_sync(args: argparse.Namespace) -> None:
 
     queued = tracking.pending()
     if not queued:
-        print(f"nothing to sync ({tracking.state_dir() / 'pending'} is empty)")
+        print(f"nothing to sync ({state_dir() / 'pending'} is empty)")
         return
     for path, run_id in tracking.sync(args.tracking_uri):
         print(f"logged {path.name} as run {run_id}")

@@ -28,6 +28,7 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, Run
 
 from signlens.errors import SignlensError
+from signlens.paths import state_dir
 
 # Keras, TensorFlow and signlens.artifact are imported where needed: `signlens runs list` should
 # not pay seconds of TensorFlow start-up.
@@ -47,10 +48,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 class TrackingError(SignlensError):
     """The tracking store cannot answer, or a run/model reference does not exist."""
-
-
-def state_dir() -> Path:
-    return Path(os.environ.get("SIGNLENS_HOME", ".signlens")).resolve()
 
 
 def tracking_uri(uri: str | None = None) -> str:
