@@ -5,18 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+from signlens.plots import plt, save
 
 
 def distance_histogram(distances: dict[str, np.ndarray], threshold: float, path: Path) -> Path:
@@ -38,7 +29,7 @@ def distance_histogram(distances: dict[str, np.ndarray], threshold: float, path:
     ax.set_ylabel("density")
     ax.set_title("Nearest-neighbour distances: near-copies (left) vs different photos (right)")
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def slice_bars(rows: Sequence[dict[str, Any]], overall: float, path: Path) -> Path:
@@ -60,7 +51,7 @@ def slice_bars(rows: Sequence[dict[str, Any]], overall: float, path: Path) -> Pa
         ax.tick_params(labelsize=7)
     axes[-1, 0].set_xlabel(f"accuracy (dotted: overall {overall:.1%})")
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def robustness_curve(name: str, levels: Sequence[Any], unit: str, accuracies: dict[str, Sequence[float]],
@@ -78,7 +69,7 @@ def robustness_curve(name: str, levels: Sequence[Any], unit: str, accuracies: di
     ax.grid(alpha=0.3)
     ax.set_title(name, fontsize=9)
     ax.legend(fontsize=7)
-    return _save(fig, path) if own else None
+    return save(fig, path) if own else None
 
 
 def robustness_overview(curves: dict[str, tuple[Sequence[Any], str, dict[str, Sequence[float]]]], path: Path) -> Path:
@@ -90,4 +81,4 @@ def robustness_overview(curves: dict[str, tuple[Sequence[Any], str, dict[str, Se
     for ax, (name, (levels, unit, accs)) in zip(axes.flat, curves.items()):
         robustness_curve(name, levels, unit, accs, path, ax=ax)
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path)

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from signlens import labels  # noqa: E402
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def save(fig: plt.Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -40,7 +40,7 @@ def learning_curves(histories: dict[str, dict[str, list[float]]], path: Path) ->
         ax.legend()
     axes[0].set_title("Loss")
     axes[1].set_title("Accuracy")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def image_grid(images: np.ndarray, titles: Sequence[str], path: Path, cols: int = 12, title: str = "") -> Path:
@@ -54,7 +54,7 @@ def image_grid(images: np.ndarray, titles: Sequence[str], path: Path, cols: int 
         ax.set_title(t, fontsize=7)
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def label_histogram(counts: Sequence[int], path: Path, title: str = "Images per letter") -> Path:
@@ -64,7 +64,7 @@ def label_histogram(counts: Sequence[int], path: Path, title: str = "Images per 
     ax.set_title(title)
     for i, c in enumerate(counts):
         ax.text(i, c, str(c), ha="center", va="bottom", fontsize=7)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def confusion_matrix(cm: np.ndarray, path: Path, title: str = "Confusion matrix") -> Path:
@@ -81,7 +81,7 @@ def confusion_matrix(cm: np.ndarray, path: Path, title: str = "Confusion matrix"
         ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=6,
                 color="white" if norm[i, j] > 0.5 else "black")
     fig.colorbar(im, ax=ax, fraction=0.046, label="fraction of true letter")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def drift_figure(ref: object, cur: dict[str, np.ndarray], path: Path) -> Path:
@@ -100,4 +100,4 @@ def drift_figure(ref: object, cur: dict[str, np.ndarray], path: Path) -> Path:
         ax.set_title(key)
     for ax in axes:
         ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save(fig, path)
