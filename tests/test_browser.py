@@ -101,6 +101,40 @@ def test_live_mode_spells_letters_from_fake_camera(server_url: str, tmp_path: Pa
         browser.close()
 
 
+def test_teach_mode_captures_samples_and_trains_a_personal_model(tiny_artifact: Path, tiny_csv: Path,
+                                                                 tmp_path: Path) -> None:
+    video = write_y4m(tmp_path / "b.y4m", [letter_pixels("B")] * 10, 10)
+    settings = ServeSettings(models=(("tiny", str(tiny_artifact)),), teach_dir=tmp_path / "teach",
+                             teach_anchor=str(tiny_csv), prediction_log=None)
+    with live_server(settings) as url, sync_playwright() as p:
+        browser = _browser(p, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                               f"--use-file-for-fake-video-capture={video}"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        expect(page.locator("#teach-counts li")).to_have_count(24)
+        expect(page.locator("#teach-train")).to_be_disabled()
+        page.click("#camera-start")
+        expect(page.locator("#teach-capture")).to_be_enabled(timeout=15_000)
+        page.select_option("#teach-letter", "B")
+        page.fill("#teach-n", "3")
+        page.click("#teach-capture")
+        expect(page.locator("#teach-status")).to_have_text("3 samples of B stored.", timeout=20_000)
+        expect(page.locator("#teach-counts li.has")).to_have_text(["B 3"])
+        expect(page.locator("#teach-letter")).to_have_value("C")  # moved on to the next letter
+        expect(page.locator("#source")).to_be_visible()  # the frame with its crop box
+        assert sorted(p.name for p in (tmp_path / "teach").glob("*/samples/B/*.png")) == ["001.png", "002.png", "003.png"]
+        page.click("#teach-train")
+        expect(page.locator("#teach-status")).to_contain_text("is ready and selected", timeout=180_000)
+        expect(page.locator("#model-select option")).to_have_count(2)
+        assert page.locator("#model-select").input_value().startswith("personal-")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "teach.png"), full_page=True)
+        browser.close()
+    assert not errors
+
+
 def test_camera_refused_shows_message(server_url: str) -> None:
     with sync_playwright() as p:
         browser = _browser(p, ["--use-fake-device-for-media-stream"])

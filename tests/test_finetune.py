@@ -62,3 +62,28 @@ def test_cli_parses_finetune() -> None:
 
     args = build_parser().parse_args(["finetune", "base", "--images", "d", "--out", "o", "--epochs", "2"])
     assert (args.base, args.images, args.out, args.epochs) == ("base", "d", "o", 2)
+
+
+def test_cli_finetune_registers_a_new_version_that_loads(tmp_path: Path, tiny_artifact: Path, tiny_csv: Path,
+                                                          capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from signlens import cli, finetune as finetune_module
+
+    # rehearse on the tiny CSV: the vendored Sign-MNIST would cost this test a minute
+    real = finetune_module.finetune
+    monkeypatch.setattr(finetune_module, "finetune",
+                        lambda *a, **k: real(*a, **{**k, "anchor": load(tiny_csv), "n_anchor": 120}))
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    folder = _user_folder(tmp_path / "me")
+    for round_ in (1, 2):
+        cli.main(["finetune", str(tiny_artifact), "--images", str(folder), "--out", str(tmp_path / f"p{round_}"),
+                  "--epochs", "2", "--learning-rate", "3e-3", "--tracking-uri", uri])
+        out = capsys.readouterr().out
+        assert "epoch 2/2" in out and f"registered signlens-personal version {round_}" in out, out
+
+    registered = resolve("models:/signlens-personal/2", tracking_uri=uri)
+    local = load_artifact(tmp_path / "p2")
+    user = load(folder)
+    assert registered.version == "signlens-personal/v2" and registered.meta["finetune"]["n_images"] == len(user)
+    np.testing.assert_allclose(Predictor(registered).probabilities(user.x), Predictor(local).probabilities(user.x),
+                               atol=1e-6)

@@ -54,3 +54,17 @@ def test_decompression_bomb_refused():
 def test_model_input_shape_and_range():
     x = to_model_input(np.full((3, 784), 255, np.uint8))
     assert x.shape == (3, 28, 28, 1) and x.dtype == np.float32 and x.max() == 255.0
+
+
+def test_exif_rotation_is_applied_like_a_browser_does() -> None:
+    """A phone photo stored landscape with 'rotate 90°' in EXIF must decode portrait."""
+    stored = np.zeros((40, 60, 3), np.uint8)
+    stored[:, :10] = 255  # a bright stripe on the stored image's left edge
+    img = Image.fromarray(stored)
+    exif = img.getexif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif.tobytes(), quality=95)
+    upright = decode_image(buf.getvalue())
+    assert upright.shape == (60, 40, 3)
+    assert upright[:10].mean() > 200 and upright[-10:].mean() < 50  # the stripe is now on top

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -11,15 +12,29 @@ def _finetune(args: argparse.Namespace) -> None:
     from signlens.finetune import finetune
     from signlens.modelref import resolve
 
-    base = resolve(args.base)
+    base = resolve(args.base, tracking_uri=args.tracking_uri)
     user = load(args.images, skip_invalid=True)
     for err in user.skipped:
         print(f"skipped: {err}")
     result = finetune(base, user, Path(args.out), epochs=args.epochs, learning_rate=args.learning_rate,
-                      n_anchor=args.anchor, seed=args.seed)
+                      n_anchor=args.anchor, seed=args.seed,
+                      progress=lambda done, total: print(f"epoch {done}/{total}", flush=True))
     m = result.meta
     print(f"fine-tuned {m['base_name']} on {m['n_images']} photos ({len(m['per_letter'])} letters) "
           f"+ {m['n_anchor']} Sign-MNIST images, {m['epochs']} epochs, {m['seconds']:.0f}s -> {result.artifact_dir}")
+    if args.no_track:
+        return
+    from signlens import tracking
+
+    try:
+        run_id, mv = tracking.log_finetune(result.artifact_dir, m, result.history,
+                                           register_as=args.register_as or tracking.PERSONAL_MODEL,
+                                           uri=args.tracking_uri)
+    except tracking.TrackingError as exc:
+        print(f"signlens: warning: {exc}; the model is saved in {result.artifact_dir} but not registered",
+              file=sys.stderr)
+        return
+    print(f"logged as run {run_id}; registered {mv.name} version {mv.version}: load it as models:/{mv.name}/{mv.version}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,4 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--learning-rate", type=float, default=3e-4)
     f.add_argument("--anchor", type=int, default=1000, help="Sign-MNIST images mixed in against forgetting")
     f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--register-as", help="registered model (MLflow) the result becomes a new version of "
+                   "(default: signlens-personal)")
+    f.add_argument("--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI or sqlite under $SIGNLENS_HOME)")
+    f.add_argument("--no-track", action="store_true", help="do not log or register the result in MLflow")
     f.set_defaults(func=_finetune)

@@ -144,12 +144,7 @@ def _models_register(args: argparse.Namespace) -> None:
     args.name = args.name or tracking.REGISTERED_MODEL
     c = tracking.client(args.tracking_uri)
     run = tracking.find_run(c, args.run)
-    if not any(a.path == tracking.ARTIFACT_PATH for a in c.list_artifacts(run.info.run_id)):
-        raise tracking.TrackingError(f"run {run.info.run_id} has no logged signlens artifact (unfinished run?)")
-    if not c.search_registered_models(f"name = '{args.name}'"):
-        c.create_registered_model(args.name, description="ASL fingerspelling letter classifiers (signlens)")
-    mv = c.create_model_version(args.name, source=f"runs:/{run.info.run_id}/{tracking.ARTIFACT_PATH}",
-                                run_id=run.info.run_id)
+    mv = tracking.register_version(c, run.info.run_id, args.name)
     print(f"registered {args.name} version {mv.version} from run {run.info.run_id}")
     print(f"load it as models:/{args.name}/{mv.version}")
 

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 from signlens.errors import SignlensError
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
 
 def parse_models(specs: list[str]) -> tuple[tuple[str, str | None], ...]:
     """['default', 'cnn=models/seed-cnn', 'runs/x'] -> (('default', None), ('cnn', 'models/seed-cnn'), ('x', 'runs/x'))."""
@@ -49,6 +51,8 @@ def build_settings(args: argparse.Namespace) -> ServeSettings:
         extra["prediction_log"] = None
     if args.model_root:
         extra["model_root"] = Path(args.model_root)
+    if not (args.teach if args.teach is not None else args.host in LOOPBACK):
+        extra["teach_dir"] = None  # anyone who can reach the server could spend its CPU and disk
     try:
         return ServeSettings(models=models, max_upload_bytes=args.max_upload_mb * 1024 * 1024, hold_ms=args.hold_ms,
                              traffic=traffic, log_images=args.log_images,
@@ -67,7 +71,7 @@ def _serve(args: argparse.Namespace) -> None:
     if settings.traffic:
         print("signlens: traffic " + ", ".join(f"{n}={w:g}" for n, w in settings.traffic), flush=True)
     print(f"signlens: prediction log {settings.prediction_log or 'off'}; admin endpoints "
-          f"{'on' if settings.admin_token else 'off'}", flush=True)
+          f"{'on' if settings.admin_token else 'off'}; teach mode {settings.teach_dir or 'off'}", flush=True)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
 
 
@@ -90,4 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "prefer the SIGNLENS_ADMIN_TOKEN environment variable")
     s.add_argument("--model-root", metavar="DIR",
                    help="directory that /v1/admin/reload path refs must stay inside (default: the repo's models/)")
+    s.add_argument("--teach", action=argparse.BooleanOptionalAction, default=None,
+                   help="teach mode (capture samples, fine-tune a personal model from the page); "
+                        "default: on when listening on loopback only, off otherwise")
     s.set_defaults(func=_serve)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import keras
 import numpy as np
@@ -29,6 +29,7 @@ from signlens.preprocess import to_model_input
 class FinetuneResult:
     artifact_dir: Path
     meta: dict[str, Any]  # the "finetune" entry recorded in the artifact
+    history: dict[str, list[float]]  # per-epoch loss/accuracy on the mixed set
 
 
 def _mixed(user: Dataset, anchor: Dataset, n_anchor: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -52,8 +53,12 @@ def finetune(
     n_anchor: int = 1000,
     batch_size: int = 64,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> FinetuneResult:
-    """Fine-tune a copy of `base` on `user` (+ rehearsal on `anchor`, default Sign-MNIST train)."""
+    """Fine-tune a copy of `base` on `user` (+ rehearsal on `anchor`, default Sign-MNIST train).
+
+    `progress(epochs_done, epochs)` is called after every epoch (the page's progress bar).
+    """
     if len(user) == 0:
         raise SignlensError("no photos to fine-tune on")
     keras.utils.set_random_seed(seed)
@@ -69,7 +74,9 @@ def finetune(
           .shuffle(len(y), seed=seed).batch(batch_size)
           .map(lambda a, b: (aug(a, training=True), b)).prefetch(tf.data.AUTOTUNE))
     started = time.perf_counter()
-    history = model.fit(ds, epochs=epochs, shuffle=False, verbose=0).history  # ds is shuffled, seeded
+    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=lambda e, _: progress(e + 1, epochs))] if progress else []
+    history = model.fit(ds, epochs=epochs, shuffle=False, verbose=0,  # ds is shuffled, seeded
+                        callbacks=callbacks).history
 
     counts = np.bincount(user.y, minlength=labels.N_CLASSES)
     record = {
@@ -87,9 +94,10 @@ def finetune(
         "seed": seed,
         "seconds": round(time.perf_counter() - started, 2),
     }
+    curves = {k: [float(v) for v in vs] for k, vs in history.items()}
     artifact.save(
         Path(out_dir), model, name=f"{base.name}-personal", config=dict(base.meta.get("config", {})),
-        fingerprint=user.fingerprint, metrics={"finetune_final_accuracy": float(history["accuracy"][-1])},
-        history={k: [float(v) for v in vs] for k, vs in history.items()}, extra={"finetune": record},
+        fingerprint=user.fingerprint, metrics={"finetune_final_accuracy": curves["accuracy"][-1]},
+        history=curves, extra={"finetune": record},
     )
-    return FinetuneResult(Path(out_dir), record)
+    return FinetuneResult(Path(out_dir), record, curves)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from signlens import hand
 from signlens.errors import SignlensError
@@ -52,6 +52,14 @@ class Preprocessed:
     hand_found: bool  # False: no hand found, fell back to a centre crop (or input was a grid)
 
 
+def _upright(img: Image.Image) -> Image.Image:
+    """Phones store a photo's rotation in EXIF; browsers apply it, so the crop box must too."""
+    try:
+        return ImageOps.exif_transpose(img)
+    except Exception:  # a broken EXIF block is not a broken image: keep the pixels as stored
+        return img
+
+
 def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Decode image bytes to an RGB uint8 array, refusing bombs and truncated files."""
     if not data:
@@ -65,7 +73,7 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
                         f"image is {img.width}×{img.height}, more than the {max_pixels:,} pixel limit"
                     )
                 img.load()
-                return np.asarray(img.convert("RGB"))
+                return np.asarray(_upright(img).convert("RGB"))
     except ImageDecodeError:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 ARTIFACT_PATH = "artifact"  # where the signlens artifact dir lives inside a run
 REGISTERED_MODEL = "signlens-asl"
 DEFAULT_EXPERIMENT = "signlens"
+#: Fine-tuned personal models are runs of their own experiment and versions of their own model.
+PERSONAL_EXPERIMENT = "signlens-personal"
+PERSONAL_MODEL = "signlens-personal"
 FINAL_METRICS = ("final_val_accuracy", "final_val_loss", "train_seconds", "epochs_run")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -317,6 +320,46 @@ def download(ref: str, uri: str | None = None) -> tuple[Path, dict[str, str]]:
         if not cached.exists():
             got.replace(cached)
     return cached, info
+
+
+def register_version(c: MlflowClient, run_id: str, name: str = REGISTERED_MODEL) -> Any:
+    """A new version of registered model `name` from the signlens artifact logged in run `run_id`."""
+    if not any(a.path == ARTIFACT_PATH for a in c.list_artifacts(run_id)):
+        raise TrackingError(f"run {run_id} has no logged signlens artifact (unfinished run?)")
+    if not c.search_registered_models(f"name = '{name}'"):
+        c.create_registered_model(name, description="ASL fingerspelling letter classifiers (signlens)")
+    return c.create_model_version(name, source=f"runs:/{run_id}/{ARTIFACT_PATH}", run_id=run_id)
+
+
+def log_finetune(art_dir: Path, record: dict[str, Any], history: dict[str, list[float]], *,
+                 register_as: str | None = PERSONAL_MODEL, uri: str | None = None) -> tuple[str, Any]:
+    """Log a fine-tuning as a run of the PERSONAL_EXPERIMENT and register its artifact.
+
+    Returns (run_id, model version or None). Raises TrackingError when the store fails: the caller
+    keeps the artifact either way, and says the model is unregistered.
+    """
+    from signlens import artifact
+
+    try:
+        c = client(uri)
+        run = c.create_run(experiment_id(c, PERSONAL_EXPERIMENT), run_name=f"finetune-{record['base_name']}",
+                           tags={"signlens.model": "finetune", "signlens.base_version": record["base_version"],
+                                 "signlens.dataset_fingerprint": record["images_fingerprint"],
+                                 "signlens.data_source": record["images"], **_git(), **_versions()})
+        run_id = run.info.run_id
+        params = {k: str(v) for k, v in record.items() if k not in ("per_letter", "seconds")}
+        params["per_letter"] = ",".join(f"{k}={v}" for k, v in record["per_letter"].items())[:6000]
+        c.log_batch(run_id, params=[Param(k, v) for k, v in params.items()],
+                    metrics=[Metric(k, float(v), _now_ms(), step) for k, vs in history.items()
+                             for step, v in enumerate(vs)] + [Metric("finetune_seconds", record["seconds"], _now_ms(), 0)])
+        artifact.update_meta(art_dir, mlflow_run_id=run_id)
+        c.log_artifacts(run_id, str(art_dir), ARTIFACT_PATH)
+        c.set_terminated(run_id, "FINISHED")
+        return run_id, register_version(c, run_id, register_as) if register_as else None
+    except TrackingError:
+        raise
+    except Exception as exc:  # a store failure must not cost the fine-tuned model
+        raise TrackingError(f"tracking store {tracking_uri(uri)} failed: {type(exc).__name__}: {str(exc)[:200]}") from None
 
 
 def log_evaluation(run_id: str, out_dir: Path, report: dict[str, Any], uri: str | None = None) -> bool:

@@ -22,6 +22,7 @@ from signlens.serving.recorder import Recorder, RecorderCollector
 from signlens.serving.routes import STATIC_DIR, router
 from signlens.serving.settings import ServeSettings
 from signlens.serving.swap import ServedModel, load_checked, start_served
+from signlens.serving.teach import saved_models, teach_router
 from signlens.serving.variants import Traffic
 
 
@@ -88,13 +89,21 @@ def create_app(settings: ServeSettings) -> FastAPI:
         for name, ref in settings.models:
             models[name] = start_served(name, load_checked(ref), executor, settings.batch_max_size,
                                         settings.batch_wait_ms / 1000, metrics.batch_size.labels(name).observe)
+        for name, path in saved_models(settings.teach_dir):
+            try:
+                models[name] = start_served(name, load_checked(str(path)), executor, settings.batch_max_size,
+                                            settings.batch_wait_ms / 1000, metrics.batch_size.labels(name).observe)
+            except Exception as exc:  # a broken personal model must not keep the server down
+                print(f"signlens: warning: personal model {path} not served: {exc}", flush=True)
         app.state.recorder = Recorder(settings.prediction_log, settings.log_images, settings.recent_window)
         app.state.models = models
+        app.state.teach_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="signlens-teach")
         try:
             yield
         finally:
             for served in app.state.models.values():
                 await served.batcher.stop()
+            app.state.teach_executor.shutdown(wait=True)
             executor.shutdown(wait=True)
             app.state.recorder.close()
             app.state.models = {}
@@ -107,6 +116,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.state.recorder = None
     app.state.traffic = Traffic(settings.traffic, settings.models[0][0])
     app.state.reload_lock = asyncio.Lock()
+    app.state.teach_jobs = {}
+    app.state.teach_tasks = set()  # strong references: the event loop keeps only weak ones
     metrics.registry.register(RecorderCollector(app.state))
 
     @app.exception_handler(BadInput)
@@ -127,6 +138,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
     app.include_router(router)
     app.include_router(admin_router)
+    app.include_router(teach_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes, metrics=metrics)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

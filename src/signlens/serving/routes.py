@@ -134,7 +134,7 @@ def _tag(request: Request, response: Response, choice: Choice, start: float) -> 
         response.set_cookie(COOKIE, choice.new_client_id, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
 
 
-def _preview(pixels: np.ndarray) -> str:
+def preview_png(pixels: np.ndarray) -> str:
     ok, png = cv2.imencode(".png", pixels)
     return base64.b64encode(png.tobytes()).decode("ascii")
 
@@ -152,7 +152,7 @@ def _answer(request: Request, served: Any, sub: Input, row: np.ndarray, start: f
         "model": served.name,
         "version": served.predictor.version,
         "latency_ms": (time.perf_counter() - start) * 1000,
-        "input": {"preview_png": _preview(sub.pixels), "box": list(sub.box), "hand_found": sub.hand_found},
+        "input": {"preview_png": preview_png(sub.pixels), "box": list(sub.box), "hand_found": sub.hand_found},
     }
     request.app.state.recorder.record(answer, served.name, served.predictor.name, sub.pixels, sub.width, sub.height)
     return answer
@@ -231,7 +231,7 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", summary="Readiness: every configured model is loaded",
             responses={503: {"description": "models still loading"}})
 async def readyz(request: Request) -> JSONResponse:
-    ready = len(request.app.state.models) == len(request.app.state.settings.models)
+    ready = all(name in request.app.state.models for name, _ in request.app.state.settings.models)
     return JSONResponse({"status": "ready" if ready else "loading"}, status_code=200 if ready else 503)
 
 

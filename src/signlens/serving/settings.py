@@ -16,6 +16,12 @@ def _default_log() -> Path:
     return prediction_log()
 
 
+def _default_teach_dir() -> Path:
+    from signlens.paths import state_dir
+
+    return state_dir() / "teach"
+
+
 def _default_model_root() -> Path:
     from signlens.modelref import DEFAULT_MODEL
 
@@ -50,6 +56,11 @@ class ServeSettings:
     admin_token: str | None = None
     #: Path refs given to /v1/admin/reload must resolve inside this directory.
     model_root: Path = field(default_factory=_default_model_root)
+    #: Teach mode (page: capture samples, fine-tune a personal model): where sessions live; None = off.
+    teach_dir: Path | None = field(default_factory=_default_teach_dir)
+    teach_max_per_letter: int = 30
+    #: Rehearsal data mixed into personal fine-tunes (None = the vendored Sign-MNIST train split).
+    teach_anchor: str | None = None
 
     def __post_init__(self) -> None:
         names = [name for name, _ in self.models]

@@ -54,7 +54,36 @@ function drawChart(probs, top) {
   svg.setAttribute("aria-label", "Top letters: " + best.map(([l, p]) => `${l} ${(100 * p).toFixed(0)}%`).join(", "));
 }
 
-function show(result) {
+// The submitted image with the square the server cropped the hand from (its `input.box`).
+async function drawSource(blob, box, handFound) {
+  const canvas = $("source");
+  if (!blob || !window.createImageBitmap) { canvas.hidden = true; return; }
+  try {
+    const bitmap = await createImageBitmap(blob);
+    const scale = 224 / Math.max(bitmap.width, bitmap.height);
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    const ctx = canvas.getContext("2d");
+    ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = handFound ? "#3fb950" : "#d9480f";
+    ctx.strokeRect(box[0] * scale, box[1] * scale, box[2] * scale, box[3] * scale);
+    canvas.dataset.box = box.join(",");
+    canvas.hidden = false;
+  } catch {
+    canvas.hidden = true;
+  }
+}
+
+// What the server made of an image: the crop box on the source and the 28×28 grid.
+function showInput(input, source) {
+  const img = $("preview");
+  img.src = "data:image/png;base64," + input.preview_png;
+  img.hidden = false;
+  drawSource(source, input.box, input.hand_found);
+}
+
+function show(result, source) {
   state.lastId = result.id;
   $("feedback").hidden = false;
   $("feedback-letter").value = result.letter;
@@ -63,9 +92,7 @@ function show(result) {
   $("result-confidence").textContent = `${(100 * result.confidence).toFixed(1)}% confident`;
   $("result-meta").textContent = `${result.model} ${result.version} · ${result.latency_ms.toFixed(1)} ms` +
     (result.input.hand_found ? "" : " · no hand found, centre crop used");
-  const img = $("preview");
-  img.src = "data:image/png;base64," + result.input.preview_png;
-  img.hidden = false;
+  showInput(result.input, source);
   drawChart(result.probabilities, result.letter);
 }
 
@@ -120,7 +147,7 @@ async function startCamera() {
   await video.play();
   $("camera-off").hidden = true;
   placeGuide();
-  $("capture").disabled = $("live-toggle").disabled = false;
+  $("capture").disabled = $("live-toggle").disabled = $("teach-capture").disabled = false;
   $("camera-start").textContent = "Stop camera";
   status("Camera on. Capture a frame or start live mode.");
 }
@@ -132,7 +159,7 @@ function stopCamera() {
   $("video").srcObject = null;
   $("guide").hidden = true;
   $("camera-off").hidden = false;
-  $("capture").disabled = $("live-toggle").disabled = true;
+  $("capture").disabled = $("live-toggle").disabled = $("teach-capture").disabled = true;
   $("camera-start").textContent = "Start camera";
   status("Camera off.");
 }
@@ -150,8 +177,9 @@ async function captureOnce() {
   if (!state.stream || state.busy) return;
   state.busy = true;
   try {
-    const result = await predict(await frameBlob(), "image/png");
-    show(result);
+    const frame = await frameBlob();
+    const result = await predict(frame, "image/png");
+    show(result, frame);
     return result;
   } catch (err) {
     status(`Prediction failed: ${err.message}`, true);
@@ -186,7 +214,7 @@ async function predictFile(file) {
   }
   status(`Predicting ${file.name}…`);
   try {
-    show(await predict(file, file.type));
+    show(await predict(file, file.type), file);
     status(`${file.name}: done.`);
   } catch (err) {
     status(`${file.name}: ${err.message}`, true);
@@ -211,19 +239,140 @@ async function sendFeedback(event) {
   }
 }
 
+// --- teach: samples of the user's own hand -> a personal model -----------------------------------
+const SESSION_KEY = "signlens-teach-session";
+const teach = { session: localStorage.getItem(SESSION_KEY), busy: false, total: 0 };
+
+async function teachFetch(path, options = {}) {
+  const resp = await fetch(`/v1/teach${path}`, options);
+  const data = await resp.json().catch(() => ({ detail: `server answered ${resp.status}` }));
+  if (!resp.ok) { const err = new Error(data.detail || `server answered ${resp.status}`); err.code = data.error; throw err; }
+  return data;
+}
+
+function teachStatus(message) { $("teach-status").textContent = message; }
+
+function showCounts(info) {
+  const counts = info.counts || {};
+  $("teach-counts").replaceChildren(...state.letters.map((l) => {
+    const li = document.createElement("li"), n = counts[l] || 0;
+    li.textContent = `${l} ${n}`;
+    li.className = n ? "has" : "";
+    return li;
+  }));
+  teach.total = info.total || 0;
+  $("teach-train").disabled = !teach.total || teach.busy;
+}
+
+async function teachSession() {
+  if (teach.session) {
+    try { return await teachFetch(`/sessions/${teach.session}`); }
+    catch (err) { if (err.code !== "unknown_session") throw err; }
+  }
+  const info = await teachFetch("/sessions", { method: "POST" });
+  teach.session = info.session;
+  localStorage.setItem(SESSION_KEY, info.session);
+  return info;
+}
+
+async function addSample(blob, type) {
+  await teachSession();
+  const letter = $("teach-letter").value;
+  const info = await teachFetch(`/sessions/${teach.session}/samples/${letter}`,
+    { method: "POST", body: blob, headers: { "content-type": type } });
+  showCounts(info);
+  showInput(info.input, blob);
+  $("result-meta").textContent = `stored sample ${info.counts[letter]} of ${letter}` +
+    (info.input.hand_found ? "" : " · no hand found, centre crop used");
+  return info;
+}
+
+async function teachCapture() {
+  if (!state.stream || teach.busy) return;
+  const n = Math.max(1, Math.min(30, parseInt($("teach-n").value, 10) || 5)), letter = $("teach-letter").value;
+  teach.busy = true;
+  $("teach-capture").disabled = true;
+  try {
+    for (let i = 1; i <= n; i++) {
+      teachStatus(`Hold ${letter}: sample ${i} of ${n}… (move your hand a little between samples)`);
+      await addSample(await frameBlob(), "image/png");
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    teachStatus(`${n} samples of ${letter} stored.`);
+    const select = $("teach-letter");
+    select.selectedIndex = Math.min(select.options.length - 1, select.selectedIndex + 1);
+  } catch (err) {
+    teachStatus(`Capture failed: ${err.message}`);
+  } finally {
+    teach.busy = false;
+    $("teach-capture").disabled = !state.stream;
+    $("teach-train").disabled = !teach.total;
+  }
+}
+
+async function teachFiles(files) {
+  let stored = 0;
+  for (const file of files) {
+    try { await addSample(file, file.type); stored++; }
+    catch (err) { teachStatus(`${file.name}: ${err.message}`); return; }
+  }
+  teachStatus(`${stored} photo(s) of ${$("teach-letter").value} stored.`);
+}
+
+async function teachDelete() {
+  try {
+    await teachSession();
+    showCounts(await teachFetch(`/sessions/${teach.session}/samples/${$("teach-letter").value}`, { method: "DELETE" }));
+    teachStatus(`Samples of ${$("teach-letter").value} deleted.`);
+  } catch (err) { teachStatus(`Delete failed: ${err.message}`); }
+}
+
+async function teachTrain() {
+  const base = $("model-select").value || null, bar = $("teach-progress");
+  teach.busy = true;
+  $("teach-train").disabled = true;
+  try {
+    let job = await teachFetch(`/sessions/${teach.session}/finetune`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ base }) });
+    bar.max = job.epochs;
+    bar.hidden = false;
+    while (job.status === "running") {
+      bar.value = job.epoch;
+      teachStatus(`Training your model: epoch ${job.epoch} of ${job.epochs}…`);
+      await new Promise((r) => setTimeout(r, 1000));
+      job = await teachFetch(`/jobs/${job.id}`);
+    }
+    bar.value = job.epoch;
+    if (job.status !== "done") throw new Error(job.error || "training failed");
+    await loadModels(job.model);
+    teachStatus(`Your model ${job.model} is ready and selected` + (job.registered ? ` (registered as ${job.registered}).` : "."));
+  } catch (err) {
+    teachStatus(`Training failed: ${err.message}`);
+  } finally {
+    teach.busy = false;
+    bar.hidden = true;
+    teachSession().then(showCounts).catch(() => {});
+  }
+}
+
 // --- setup -------------------------------------------------------------------------------------
-async function loadModels() {
+async function loadModels(select = null) {
   try {
     const info = await (await fetch("/v1/models")).json();
     state.letters = info.letters;
-    const ab = Object.keys(info.traffic || {}).length > 1;
-    const options = info.models.map((m) => new Option(`${m.name} (${m.version})`, m.name, !ab && m.name === info.default, !ab && m.name === info.default));
+    const ab = Object.keys(info.traffic || {}).length > 1 && !select;
+    const chosen = select || info.default;
+    const options = info.models.map((m) => new Option(`${m.name} (${m.version})`, m.name, !ab && m.name === chosen, !ab && m.name === chosen));
     if (ab) options.unshift(new Option("automatic (A/B test)", "", true, true));
     $("model-select").replaceChildren(...options);
     $("feedback-letter").replaceChildren(...info.letters.map((l) => new Option(l, l)));
+    const teaching = $("teach-letter").value;
+    $("teach-letter").replaceChildren(...info.letters.map((l) => new Option(l, l, false, l === teaching)));
     $("hold-ms").value = info.fingerspelling.hold_ms;
     $("hold-conf").value = info.fingerspelling.confidence;
     drawChart({}, null);
+    if (teach.session) teachSession().then(showCounts).catch(() => showCounts({}));
+    else showCounts({});
   } catch (err) {
     status(`Could not reach the signlens server: ${err.message}`, true);
   }
@@ -255,6 +404,10 @@ function setup() {
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); predictFile(e.dataTransfer.files[0]); });
+  $("teach-capture").addEventListener("click", teachCapture);
+  $("teach-files").addEventListener("change", (e) => { teachFiles([...e.target.files]); e.target.value = ""; });
+  $("teach-delete").addEventListener("click", teachDelete);
+  $("teach-train").addEventListener("click", teachTrain);
   $("space").addEventListener("click", () => { $("spelled").value += " "; });
   $("backspace").addEventListener("click", () => { $("spelled").value = $("spelled").value.slice(0, -1); });
   $("clear").addEventListener("click", () => { $("spelled").value = ""; });
