@@ -48,8 +48,9 @@ def wait(client: TestClient, job: str, timeout: float = 240) -> dict:
     raise AssertionError(f"fine-tune job {job} still running after {timeout}s")
 
 
-def test_teach_session_to_served_registered_personal_model(tmp_path: Path, tiny_artifact: Path,
-                                                           tiny_csv: Path) -> None:
+def test_teach_session_to_served_registered_personal_model(tmp_path: Path, tiny_artifact: Path, tiny_csv: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")  # a registry of its own
     expected = [letter for letter in PERSONAL for _ in range(3)]
     with TestClient(create_app(settings(tiny_artifact, tiny_csv, tmp_path / "teach"))) as client:
         before = predicted(client, "tiny")
