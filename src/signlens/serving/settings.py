@@ -43,7 +43,7 @@ class ServeSettings:
     batch_wait_ms: float = 2.0
     #: Page defaults for fingerspelling: how long a letter must stay on top, and how sure.
     hold_ms: int = 800
-    hold_confidence: float = 0.8
+    hold_confidence: float = 0.6  # label smoothing (0.1) caps confident answers near 0.9
     #: A/B traffic weights over served names, e.g. (('champion', 90), ('challenger', 10));
     #: empty = every request without ?model= goes to the first model.
     traffic: tuple[tuple[str, float], ...] = ()

@@ -100,7 +100,7 @@ function show(result, source) {
 const speller = { candidate: null, since: 0, typed: false };
 
 function spell(result, now) {
-  const conf = parseFloat($("hold-conf").value) || 0.8, hold = parseInt($("hold-ms").value, 10) || 800;
+  const conf = parseFloat($("hold-conf").value) || 0.6, hold = parseInt($("hold-ms").value, 10) || 800;
   if (result.confidence < conf) { speller.candidate = null; return; }
   if (result.letter !== speller.candidate) {
     Object.assign(speller, { candidate: result.letter, since: now, typed: false });
