@@ -167,3 +167,34 @@ def test_unreachable_store_still_trains_then_sync_logs_it(
     assert [m.step for m in c.get_metric_history(run.info.run_id, "val_accuracy")] == [0, 1]
     assert "artifact/model.keras" in {a.path for a in c.list_artifacts(run.info.run_id, "artifact")}
     assert artifact.read_meta(out)["mlflow_run_id"] == run.info.run_id
+
+
+def test_resume_continues_the_same_run(tmp_path: Path, tiny_config: TrainConfig, store: str,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import keras
+
+    from signlens import train as train_module
+
+    class KillAfterSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    cfg = dataclasses.replace(tiny_config, epochs=4)
+    data, out = load(cfg.data), tmp_path / "run"
+    real_train = train_module.train
+    monkeypatch.setattr(train_module, "train", lambda *a, **k: real_train(
+        *a, **{**k, "callbacks": [*k["callbacks"], KillAfterSecondEpoch()]}))
+    with pytest.raises(KeyboardInterrupt):
+        tracking.train_tracked(cfg, out, data, uri=store, verbose=0)
+    monkeypatch.setattr(train_module, "train", real_train)
+    killed = MlflowClient(store).get_run((out / tracking.RUN_FILE).read_text().strip())
+    assert killed.info.status == "KILLED"
+    with pytest.raises(Exception, match="--resume"):  # a refused restart leaves the run id alone
+        tracking.train_tracked(cfg, out, data, uri=store, verbose=0)
+
+    _, run = tracking.train_tracked(cfg, out, data, uri=store, resume=True, verbose=0)
+    assert run.run_id == killed.info.run_id and not (out / tracking.RUN_FILE).exists()
+    c = MlflowClient(store)
+    assert c.get_run(run.run_id).info.status == "FINISHED"
+    assert [m.step for m in c.get_metric_history(run.run_id, "loss")] == [0, 1, 2, 3]  # one run, every epoch

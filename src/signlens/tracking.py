@@ -45,6 +45,7 @@ DEFAULT_EXPERIMENT = "signlens"
 #: Fine-tuned personal models are runs of their own experiment and versions of their own model.
 PERSONAL_EXPERIMENT = "signlens-personal"
 PERSONAL_MODEL = "signlens-personal"
+RUN_FILE = ".mlflow-run-id"  # in an unfinished training's out dir
 FINAL_METRICS = ("final_val_accuracy", "final_val_loss", "train_seconds", "epochs_run")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,9 +116,12 @@ class TrainingRun:
     """One training as an MLflow run; use as a context manager around train(callbacks=[run.callback()])."""
 
     def __init__(self, cfg: TrainConfig, data: Dataset, experiment: str = DEFAULT_EXPERIMENT,
-                 uri: str | None = None, run_name: str | None = None, tags: dict[str, str] | None = None):
+                 uri: str | None = None, run_name: str | None = None, tags: dict[str, str] | None = None,
+                 run_file: Path | None = None, resume: bool = False):
         self.uri = tracking_uri(uri)
         self.run_id: str | None = None
+        # The run id is kept beside the training checkpoint so `--resume` continues the same run.
+        self.run_file, self.resume = run_file, resume
         self.queued: Path | None = None
         self._client: MlflowClient | None = None
         self._warned = False
@@ -132,13 +136,31 @@ class TrainingRun:
             "intended_tracking_uri": self.uri,
         }
 
+    def _reopen(self, c: MlflowClient) -> bool:
+        """Continue the interrupted run recorded in run_file (its params are already logged)."""
+        if not (self.resume and self.run_file and self.run_file.exists()):
+            return False
+        run_id = self.run_file.read_text().strip()
+        try:
+            c.get_run(run_id)
+        except Exception:  # deleted, or another store: a new run it is
+            return False
+        c.update_run(run_id, status="RUNNING")
+        self._client, self.run_id = c, run_id
+        return True
+
     def __enter__(self) -> TrainingRun:
         try:
             c = client(self.uri)
+            if self._reopen(c):
+                return self
             run = c.create_run(experiment_id(c, self.record["experiment"]), start_time=self.record["start_time"],
                                tags=self.record["tags"], run_name=self.record["run_name"])
             self._client, self.run_id = c, run.info.run_id
             c.log_batch(self.run_id, params=[Param(k, v) for k, v in self.record["params"].items()])
+            if self.run_file is not None:
+                self.run_file.parent.mkdir(parents=True, exist_ok=True)
+                self.run_file.write_text(self.run_id + "\n")
         except Exception as exc:  # any store failure (HTTP, SQL lock, permissions) must not stop training
             self._offline(exc)
         return self
@@ -196,6 +218,8 @@ class TrainingRun:
 
             artifact.update_meta(Path(result.artifact_dir), mlflow_run_id=self.run_id)
         self._live(lambda c: _log_outputs(c, self.run_id, self.record))
+        if self.run_file is not None:
+            self.run_file.unlink(missing_ok=True)
         if self._client is None:
             self.record["partial_run_id"] = self.run_id
             self.queued = _queue(self.record)
@@ -391,9 +415,10 @@ def train_tracked(cfg: TrainConfig, out_dir: Path, data: Dataset, *, resume: boo
                   experiment: str = DEFAULT_EXPERIMENT, uri: str | None = None,
                   tags: dict[str, str] | None = None, verbose: int | None = None) -> tuple[TrainResult, TrainingRun]:
     """train.train as an MLflow run; the TrainingRun says where it went (run_id) or was queued."""
-    from signlens.train import train
+    from signlens.train import check_unfinished, train
 
-    with TrainingRun(cfg, data, experiment, uri, tags=tags) as run:
+    check_unfinished(out_dir, resume)  # before a run exists: a refused start must not replace the run id
+    with TrainingRun(cfg, data, experiment, uri, tags=tags, run_file=Path(out_dir) / RUN_FILE, resume=resume) as run:
         result = train(cfg, out_dir, data=data, resume=resume, callbacks=[run.callback()], verbose=verbose)
         run.finish(result)
     return result, run

@@ -108,6 +108,14 @@ def _exclude(data: Dataset, exclude_file: str | None) -> tuple[Dataset, list[str
     return data.subset(keep), excluded
 
 
+def check_unfinished(out_dir: Path, resume: bool) -> None:
+    """Refuse to start over an interrupted run unless resuming it (nothing is lost by mistake)."""
+    if (Path(out_dir) / CHECKPOINT_DIR).exists() and not resume:
+        raise SignlensError(
+            f"{out_dir} holds an unfinished run; pass --resume to continue it or remove the directory"
+        )
+
+
 def train(
     cfg: TrainConfig,
     out_dir: Path,
@@ -118,10 +126,7 @@ def train(
 ) -> TrainResult:
     out_dir = Path(out_dir)
     checkpoint = out_dir / CHECKPOINT_DIR
-    if checkpoint.exists() and not resume:
-        raise SignlensError(
-            f"{out_dir} holds an unfinished run; pass --resume to continue it or remove the directory"
-        )
+    check_unfinished(out_dir, resume)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     # Seeds and deterministic kernels: same seed + config + data -> same metrics on this machine.
