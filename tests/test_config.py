@@ -41,3 +41,10 @@ def test_bad_toml(tmp_path):
 def test_config_is_frozen():
     with pytest.raises(Exception):
         config.TrainConfig().epochs = 3  # type: ignore[misc]
+
+
+def test_overrides_take_flag_style_values_too() -> None:
+    assert config.parse_overrides(["--val-split", "grouped", "--exclude=rows.csv", "epochs=3"]) == \
+        {"val_split": "grouped", "exclude": "rows.csv", "epochs": "3"}
+    with pytest.raises(config.ConfigError, match="needs a value"):
+        config.parse_overrides(["--epochs"])

@@ -146,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--skip-invalid", action="store_true", help="report and skip bad rows instead of stopping")
     v.set_defaults(func=_data_validate)
     data.add_parser("verify", help="check the vendored CSVs against SHA256SUMS").set_defaults(func=_data_verify)
+    from signlens.cli_audit import register_data_audit
+
+    register_data_audit(data)  # `signlens data audit` = `signlens audit data`
 
     t = sub.add_parser("train", help="train a model; extra key=value (or --key=value) override the config")
     t.add_argument("--config", help="TOML config (default: built-in defaults)")

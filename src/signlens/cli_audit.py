@@ -74,30 +74,37 @@ def _all(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
+def _command(cmds: argparse._SubParsersAction, name: str, help: str, func: Any,
+             data: bool = True) -> argparse.ArgumentParser:
+    p = cmds.add_parser(name, help=help)
+    if data:
+        p.add_argument("--train", help="training CSV/dir (default: vendored Sign-MNIST train split)")
+        p.add_argument("--test", help="test CSV/dir (default: vendored Sign-MNIST test split)")
+    p.add_argument("--out", help=f"output folder (default: {DEFAULT_OUT}/...)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=func)
+    return p
+
+
+def register_data_audit(cmds: argparse._SubParsersAction, name: str = "audit") -> None:
+    """The duplicates audit; also reachable as `signlens data audit` beside describe/validate."""
+    d = _command(cmds, name, "exact and near-duplicates within and across splits, distance histogram", _data)
+    d.add_argument("--threshold", type=float, default=None, help="near-duplicate distance (default: data.groups.THRESHOLD)")
+
+
 def register(sub: Any) -> None:
     """Add the `audit` command group to the top-level subparsers."""
     audit = sub.add_parser("audit", help="audit data and models: duplicates, labels, slices, robustness")
     cmds = audit.add_subparsers(dest="audit_command", required=True)
 
-    def command(name: str, help: str, func: Any, data: bool = True) -> argparse.ArgumentParser:
-        p = cmds.add_parser(name, help=help)
-        if data:
-            p.add_argument("--train", help="training CSV/dir (default: vendored Sign-MNIST train split)")
-            p.add_argument("--test", help="test CSV/dir (default: vendored Sign-MNIST test split)")
-        p.add_argument("--out", help=f"output folder (default: {DEFAULT_OUT}/...)")
-        p.add_argument("--seed", type=int, default=0)
-        p.set_defaults(func=func)
-        return p
-
-    d = command("data", "exact and near-duplicates within and across splits, distance histogram", _data)
-    d.add_argument("--threshold", type=float, default=None, help="near-duplicate distance (default: data.groups.THRESHOLD)")
-    lb = command("labels", "likely wrong labels (grouped out-of-fold + cleanlab), ranked CSV + grid", _labels)
+    register_data_audit(cmds, "data")
+    lb = _command(cmds, "labels", "likely wrong labels (grouped out-of-fold + cleanlab), ranked CSV + grid", _labels)
     lb.add_argument("--folds", type=int, default=5)
-    s = command("slices", "accuracy per slice (letter, brightness, contrast, sharpness, ...) on the test split", _slices)
+    s = _command(cmds, "slices", "accuracy per slice (letter, brightness, contrast, sharpness, ...) on the test split", _slices)
     s.add_argument("model", nargs="?", default="default", help="artifact or TF.js dir (default: shipped model)")
     for name, help, func in (("robustness", "accuracy under corruptions at 6 severities; several models side by side", _robustness),
                              ("all", "write the whole audit as a report folder (README.md + PNGs)", _all)):
-        p = command(name, help, func)
+        p = _command(cmds, name, help, func)
         p.add_argument("models", nargs="*", help="artifact or TF.js dirs to compare (default: the shipped model)")
         p.add_argument("--max-images", type=int, default=2400, help="robustness subsample of the test split (0: all)")
         if name == "all":

@@ -107,11 +107,16 @@ def build(values: dict[str, Any]) -> TrainConfig:
 
 
 def parse_overrides(items: list[str]) -> dict[str, str]:
-    """['epochs=3', '--lr_schedule=cosine'] -> {'epochs': '3', ...}."""
+    """['epochs=3', '--schedule=cosine', '--val-split', 'grouped'] -> {'epochs': '3', ...}."""
     out = {}
-    for item in items:
+    rest = iter(items)
+    for item in rest:
         key, sep, value = item.lstrip("-").partition("=")
-        if not sep:
+        if not sep and item.startswith("--"):  # `--key value`, as any CLI flag
+            value = next(rest, None)
+            if value is None or value.startswith("--"):
+                raise ConfigError(f"override {item!r} needs a value: {item} VALUE or {item}=VALUE")
+        elif not sep:
             raise ConfigError(f"override {item!r} must look like key=value")
         out[key.strip().replace("-", "_")] = value
     return out
