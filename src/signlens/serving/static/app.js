@@ -75,6 +75,12 @@ async function drawSource(blob, box, handFound) {
   }
 }
 
+function cropNote(input) {
+  if (input.hand_found) return "";
+  const [x, y, w, h] = input.box;  // a 28×28 grid is the model's own format: used as it is
+  return x === 0 && y === 0 && w === 28 && h === 28 ? " · 28×28 input used as is" : " · no hand found, centre crop used";
+}
+
 // What the server made of an image: the crop box on the source and the 28×28 grid.
 function showInput(input, source) {
   const img = $("preview");
@@ -91,7 +97,7 @@ function show(result, source) {
   $("result-letter").textContent = result.letter;
   $("result-confidence").textContent = `${(100 * result.confidence).toFixed(1)}% confident`;
   $("result-meta").textContent = `${result.model} ${result.version} · ${result.latency_ms.toFixed(1)} ms` +
-    (result.input.hand_found ? "" : " · no hand found, centre crop used");
+    cropNote(result.input);
   showInput(result.input, source);
   drawChart(result.probabilities, result.letter);
 }
@@ -282,8 +288,7 @@ async function addSample(blob, type) {
     { method: "POST", body: blob, headers: { "content-type": type } });
   showCounts(info);
   showInput(info.input, blob);
-  $("result-meta").textContent = `stored sample ${info.counts[letter]} of ${letter}` +
-    (info.input.hand_found ? "" : " · no hand found, centre crop used");
+  $("result-meta").textContent = `stored sample ${info.counts[letter]} of ${letter}` + cropNote(info.input);
   return info;
 }
 
