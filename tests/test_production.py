@@ -51,13 +51,18 @@ def _record(variant: str, letter: str, conf: float = 0.9, brightness: float = 14
                             28, 28, False)
 
 
-def test_log_records_and_feedback_updates_per_variant_accuracy(tmp_path):
-    path = tmp_path / "log.db"
+def _write_log(path, recs: list[PredictionRecord]) -> PredictionLog:
     log = PredictionLog(path)
-    recs = [_record("champion", "A") for _ in range(10)] + [_record("challenger", "B") for _ in range(5)]
     for r in recs:
         log.record(r)
     log.close()
+    return log
+
+
+def test_log_records_and_feedback_updates_per_variant_accuracy(tmp_path):
+    path = tmp_path / "log.db"
+    recs = [_record("champion", "A") for _ in range(10)] + [_record("challenger", "B") for _ in range(5)]
+    log = _write_log(path, recs)
     assert log.written == 15 and log.failed == 0
     assert add_feedback(path, recs[0].id, "A") and add_feedback(path, recs[1].id, "C")
     assert add_feedback(path, recs[10].id, "B")
@@ -81,11 +86,8 @@ def test_unavailable_log_never_raises_and_counts_failures(tmp_path):
 
 def test_ab_report_cli(tmp_path, capsys):
     path = tmp_path / "log.db"
-    log = PredictionLog(path)
     recs = [_record("champion", "A") for _ in range(40)] + [_record("challenger", "A") for _ in range(40)]
-    for r in recs:
-        log.record(r)
-    log.close()
+    _write_log(path, recs)
     for i, r in enumerate(recs):  # champion right 38/40, challenger right 20/40
         right = i < 38 if r.variant == "champion" else i < 60
         add_feedback(path, r.id, "A" if right else "B")

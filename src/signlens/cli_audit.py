@@ -74,12 +74,10 @@ def _all(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
-def _command(cmds: argparse._SubParsersAction, name: str, help: str, func: Any,
-             data: bool = True) -> argparse.ArgumentParser:
+def _command(cmds: argparse._SubParsersAction, name: str, help: str, func: Any) -> argparse.ArgumentParser:
     p = cmds.add_parser(name, help=help)
-    if data:
-        p.add_argument("--train", help="training CSV/dir (default: vendored Sign-MNIST train split)")
-        p.add_argument("--test", help="test CSV/dir (default: vendored Sign-MNIST test split)")
+    p.add_argument("--train", help="training CSV/dir (default: vendored Sign-MNIST train split)")
+    p.add_argument("--test", help="test CSV/dir (default: vendored Sign-MNIST test split)")
     p.add_argument("--out", help=f"output folder (default: {DEFAULT_OUT}/...)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=func)

@@ -356,10 +356,10 @@ def register_version(c: MlflowClient, run_id: str, name: str = REGISTERED_MODEL)
 
 
 def log_finetune(art_dir: Path, record: dict[str, Any], history: dict[str, list[float]], *,
-                 register_as: str | None = PERSONAL_MODEL, uri: str | None = None) -> tuple[str, Any]:
+                 register_as: str = PERSONAL_MODEL, uri: str | None = None) -> tuple[str, Any]:
     """Log a fine-tuning as a run of the PERSONAL_EXPERIMENT and register its artifact.
 
-    Returns (run_id, model version or None). Raises TrackingError when the store fails: the caller
+    Returns (run_id, the new model version). Raises TrackingError when the store fails: the caller
     keeps the artifact either way, and says the model is unregistered.
     """
     from signlens import artifact
@@ -379,7 +379,7 @@ def log_finetune(art_dir: Path, record: dict[str, Any], history: dict[str, list[
         artifact.update_meta(art_dir, mlflow_run_id=run_id)
         c.log_artifacts(run_id, str(art_dir), ARTIFACT_PATH)
         c.set_terminated(run_id, "FINISHED")
-        return run_id, register_version(c, run_id, register_as) if register_as else None
+        return run_id, register_version(c, run_id, register_as)
     except TrackingError:
         raise
     except Exception as exc:  # a store failure must not cost the fine-tuned model

@@ -18,7 +18,7 @@ from signlens.errors import SignlensError
 from signlens.production.ab import parse_weights
 from signlens.serving.inputs import BadInput
 from signlens.serving.settings import check_traffic
-from signlens.serving.swap import load_checked, start_served
+from signlens.serving.swap import load_checked, start_in
 
 REGISTRY_PREFIXES = ("models:/", "runs:/")
 
@@ -79,8 +79,7 @@ async def reload(request: Request, body: ReloadRequest) -> dict[str, Any]:
             metrics.swaps.labels(body.model, "refused").inc()
             raise BadInput(422, "model_refused", f"{body.ref}: {type(exc).__name__}: {exc}") from None
         old = app.state.models[body.model]
-        new = start_served(body.model, predictor, app.state.executor, settings.batch_max_size,
-                           settings.batch_wait_ms / 1000, metrics.batch_size.labels(body.model).observe)
+        new = start_in(app, body.model, predictor)
         app.state.models = {**app.state.models, body.model: new}
         await old.batcher.drain()
         metrics.swaps.labels(body.model, "swapped").inc()

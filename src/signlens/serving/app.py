@@ -21,8 +21,8 @@ from signlens.serving.monitoring import Metrics, MetricsMiddleware
 from signlens.serving.recorder import Recorder, RecorderCollector
 from signlens.serving.routes import STATIC_DIR, router
 from signlens.serving.settings import ServeSettings
-from signlens.serving.swap import ServedModel, load_checked, start_served
-from signlens.serving.teach import saved_models, teach_router
+from signlens.serving.swap import load_checked, start_in
+from signlens.serving.teach import saved_models, serve, teach_router
 from signlens.serving.variants import Traffic
 
 
@@ -85,18 +85,13 @@ def create_app(settings: ServeSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="signlens-infer")
         app.state.executor = executor
-        models: dict[str, ServedModel] = {}
-        for name, ref in settings.models:
-            models[name] = start_served(name, load_checked(ref), executor, settings.batch_max_size,
-                                        settings.batch_wait_ms / 1000, metrics.batch_size.labels(name).observe)
+        app.state.models = {name: start_in(app, name, load_checked(ref)) for name, ref in settings.models}
         for name, path in saved_models(settings.teach_dir):
             try:
-                models[name] = start_served(name, load_checked(str(path)), executor, settings.batch_max_size,
-                                            settings.batch_wait_ms / 1000, metrics.batch_size.labels(name).observe)
+                serve(app, name, load_checked(str(path)))
             except Exception as exc:  # a broken personal model must not keep the server down
                 print(f"signlens: warning: personal model {path} not served: {exc}", flush=True)
         app.state.recorder = Recorder(settings.prediction_log, settings.log_images, settings.recent_window)
-        app.state.models = models
         app.state.teach_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="signlens-teach")
         try:
             yield

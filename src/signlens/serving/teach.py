@@ -15,7 +15,6 @@ import asyncio
 import shutil
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from signlens.errors import SignlensError
 from signlens.preprocess import decode_image, preprocess
 from signlens.serving.inputs import IMAGE_TYPES, BadInput, media_type
 from signlens.serving.routes import InputInfo, preview_png
-from signlens.serving.swap import ServedModel, load_checked, start_served
+from signlens.serving.swap import ServedModel, load_checked, start_in
 
 #: Samples are stored at most this many pixels on a side: enough for the hand finder, bounded on disk.
 STORED_SIDE = 640
@@ -60,37 +59,22 @@ class FinetuneRequest(BaseModel):
     epochs: int = Field(8, ge=1, le=30)
 
 
-@dataclass
-class Job:
+class Job(BaseModel):
+    """A fine-tune job; its worker thread updates `epoch` and the result fields in place."""
+
     id: str
     session: str
     base: str
     epochs: int
-    status: str = "running"  # running | done | failed
-    epoch: int = 0
+    status: str = Field("running", description="running, done or failed")
+    epoch: int = Field(0, description="epochs finished so far")
     model: str | None = None
     version: str | None = None
-    registered: str | None = None  # models:/NAME/VERSION, or None when the store failed
+    registered: str | None = Field(None, description="models:/NAME/VERSION; None when the store failed")
     warning: str | None = None
     error: str | None = None
-    started: float = field(default_factory=time.time)
+    started: float = Field(default_factory=time.time)
     finished: float | None = None
-
-
-class JobInfo(BaseModel):
-    id: str
-    session: str
-    base: str
-    epochs: int
-    status: str = Field(description="running, done or failed")
-    epoch: int = Field(description="epochs finished so far")
-    model: str | None
-    version: str | None
-    registered: str | None
-    warning: str | None
-    error: str | None
-    started: float
-    finished: float | None
 
 
 def _root(request: Request) -> Path:
@@ -226,26 +210,22 @@ async def _run(app: Any, job: Job, base: ServedModel, samples: Path, out: Path) 
 
 def serve(app: Any, name: str, predictor: Any) -> None:
     """Serve (or replace) a personal model; keep at most MAX_PERSONAL_SERVED of them (on the event loop)."""
-    settings, metrics = app.state.settings, app.state.metrics
-    new = start_served(name, predictor, app.state.executor, settings.batch_max_size, settings.batch_wait_ms / 1000,
-                       metrics.batch_size.labels(name).observe)
-    models = {k: v for k, v in app.state.models.items() if k != name}
-    old = [v for k, v in app.state.models.items() if k == name]
-    personal = [k for k in models if k.startswith(PREFIX)]
-    retired = personal[: max(0, len(personal) + 1 - MAX_PERSONAL_SERVED)]
-    app.state.models = {**{k: v for k, v in models.items() if k not in retired}, name: new}
-    for served in old + [models[k] for k in retired]:
+    current = app.state.models
+    others = [k for k in current if k.startswith(PREFIX) and k != name]
+    leaving = others[: max(0, len(others) + 1 - MAX_PERSONAL_SERVED)] + [name] * (name in current)
+    app.state.models = {**{k: v for k, v in current.items() if k not in leaving}, name: start_in(app, name, predictor)}
+    for served in (current[k] for k in leaving):  # replaced or retired: finish what they hold, then stop
         task = asyncio.get_running_loop().create_task(served.batcher.drain())
         app.state.teach_tasks.add(task)
         task.add_done_callback(app.state.teach_tasks.discard)
 
 
-@teach_router.post("/sessions/{session}/finetune", response_model=JobInfo, status_code=202,
+@teach_router.post("/sessions/{session}/finetune", response_model=Job, status_code=202,
                    summary="Fine-tune a personal model on this session's samples (poll the job for progress)",
                    responses={404: {"description": "unknown session or base model"},
                               409: {"description": "a fine-tune is already running"},
                               422: {"description": "no samples yet"}})
-async def start_finetune(request: Request, body: FinetuneRequest, session: str = Session) -> dict[str, Any]:
+async def start_finetune(request: Request, body: FinetuneRequest, session: str = Session) -> Job:
     app = request.app
     path = _session_dir(request, session)
     base_name = body.base or app.state.settings.models[0][0]
@@ -256,20 +236,20 @@ async def start_finetune(request: Request, body: FinetuneRequest, session: str =
         raise BadInput(422, "no_samples", "capture some samples first")
     if any(j.status == "running" for j in app.state.teach_jobs.values()):
         raise BadInput(409, "finetune_running", "another fine-tune is running; try again when it is done")
-    job = Job(uuid.uuid4().hex, session, base_name, body.epochs)
+    job = Job(id=uuid.uuid4().hex, session=session, base=base_name, epochs=body.epochs)
     app.state.teach_jobs[job.id] = job
     app.state.teach_tasks.add(task := asyncio.create_task(_run(app, job, base, path / "samples", path / "model")))
     task.add_done_callback(app.state.teach_tasks.discard)
-    return asdict(job)
+    return job
 
 
-@teach_router.get("/jobs/{job}", response_model=JobInfo, summary="A fine-tune job's progress and result",
+@teach_router.get("/jobs/{job}", response_model=Job, summary="A fine-tune job's progress and result",
                   responses={404: {"description": "unknown job"}})
-async def get_job(request: Request, job: str = PathParam(pattern="^[0-9a-f]{32}$")) -> dict[str, Any]:
+async def get_job(request: Request, job: str = PathParam(pattern="^[0-9a-f]{32}$")) -> Job:
     found = request.app.state.teach_jobs.get(job)
     if found is None:
         raise BadInput(404, "unknown_job", f"no fine-tune job {job}")
-    return asdict(found)
+    return found
 
 
 def saved_models(root: Path | None) -> list[tuple[str, Path]]:

@@ -282,10 +282,19 @@ async function teachSession() {
 }
 
 async function addSample(blob, type) {
-  await teachSession();
+  if (!teach.session) await teachSession();
   const letter = $("teach-letter").value;
-  const info = await teachFetch(`/sessions/${teach.session}/samples/${letter}`,
+  const post = () => teachFetch(`/sessions/${teach.session}/samples/${letter}`,
     { method: "POST", body: blob, headers: { "content-type": type } });
+  let info;
+  try {
+    info = await post();
+  } catch (err) {
+    if (err.code !== "unknown_session") throw err;
+    teach.session = null;  // the server no longer has it: start a new session and try once more
+    await teachSession();
+    info = await post();
+  }
   showCounts(info);
   showInput(info.input, blob);
   $("result-meta").textContent = `stored sample ${info.counts[letter]} of ${letter}` + cropNote(info.input);
