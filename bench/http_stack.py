@@ -1,0 +1,75 @@
+"""HTTP stack A/B: the signlens server on uvicorn's pure-Python stack vs uvloop + httptools.
+
+    .venv/bin/python bench/http_stack.py [--rounds 2] [--requests 2000]     # ~4 min
+
+uvicorn picks uvloop and httptools when they are installed (signlens depends on both) and falls
+back to asyncio + h11 otherwise. This runs the same app, model and request both ways, alternating
+rounds so a noisy host drifts over both alike, at 8 concurrent clients (the p99 target's setting).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import serving  # noqa: E402
+
+STACKS = (("asyncio", "h11"), ("uvloop", "httptools"))
+SERVER = """
+import argparse, sys, uvicorn
+from signlens.cli_serve import build_settings, register
+from signlens.serving.app import create_app
+port, loop, http, model = sys.argv[1:]
+parser = argparse.ArgumentParser()
+register(parser.add_subparsers())
+args = parser.parse_args(["serve", f"bench={model}", "--port", port])  # exactly what `signlens serve` builds
+uvicorn.run(create_app(build_settings(args)), host="127.0.0.1", port=int(port), log_level="warning", loop=loop, http=http)
+"""
+
+
+def trial(model: str, loop: str, http: str, clients: int, n: int) -> tuple[float, float, float]:
+    port = serving.free_port()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), loop, http, model], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        asyncio.run(serving.wait_ready(url, proc))
+        asyncio.run(serving.load(url, clients, 300))  # warm-up
+        rps, lat, _ = asyncio.run(serving.load(url, clients, n))
+        return rps, *(float(v) for v in np.percentile(lat, [50, 99]) * 1000)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default=str(serving.ROOT / "models" / "default"))
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--requests", type=int, default=2000)
+    p.add_argument("--clients", type=int, default=8)
+    args = p.parse_args()
+    serving.PNG = serving.sample_png()
+    results: dict[str, list[tuple[float, float, float]]] = {f"{loop}+{http}": [] for loop, http in STACKS}
+    for r in range(args.rounds):
+        for loop, http in STACKS:
+            row = trial(args.model, loop, http, args.clients, args.requests)
+            results[f"{loop}+{http}"].append(row)
+            print(f"  round {r}: {loop}+{http}: {row[0]:.0f} req/s, p50 {row[1]:.1f} ms, p99 {row[2]:.1f} ms", flush=True)
+    print(f"\nsignlens server, {args.clients} clients, {args.requests} requests per round, {os.cpu_count()} CPUs")
+    print(f"{'stack':20s} {'req/s':>7s} {'p50 ms':>7s} {'p99 ms':>7s}   (mean over {args.rounds} rounds)")
+    for name, rows in results.items():
+        m = np.mean(rows, axis=0)
+        print(f"{name:20s} {m[0]:7.0f} {m[1]:7.1f} {m[2]:7.1f}")
+
+
+if __name__ == "__main__":
+    main()
