@@ -62,6 +62,18 @@ def test_intensities_match_sign_mnist_levels() -> None:
         assert abs(px[10:18, 12:18].mean() - HAND_MEAN) < 40  # inside the palm
 
 
+def _relative_sharpness(grid: np.ndarray) -> float:
+    """Laplacian std over intensity std: edge strength regardless of contrast."""
+    g = grid.astype(np.float32)
+    return float(cv2.Laplacian(g, cv2.CV_32F).std() / (g.std() + 1e-6))
+
+
+@pytest.mark.parametrize("background", ["light", "dark", "cluttered"])
+def test_photo_grid_is_as_soft_as_sign_mnist(background: str) -> None:
+    """Sign-MNIST's train split has relative sharpness 1.00-1.41 (quartiles); a crisp photo crop has ~1.6-1.9."""
+    assert 1.0 <= _relative_sharpness(preprocess(hand_photo(background)[0]).pixels) <= 1.41
+
+
 @pytest.mark.parametrize("image", [np.full((200, 300, 3), 128, np.uint8),
                                    np.random.default_rng(0).integers(0, 90, (200, 300, 3)).astype(np.uint8)])
 def test_falls_back_to_centre_crop_when_no_hand(image: np.ndarray) -> None:
