@@ -57,3 +57,49 @@ def test_usage_errors_are_clean(tmp_path, tiny_csv):
         proc = _run(*args)
         assert proc.returncode == 2, proc.stderr
         assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_resume_keeps_the_interrupted_runs_config(tmp_path, tiny_csv, capsys):
+    from signlens.train import CHECKPOINT_DIR, RUN_CONFIG
+
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), "--resume", "--no-track"]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+    # an interrupted run: its checkpoint holds the config it was started with (2 epochs, not the default 10)
+    (out / CHECKPOINT_DIR).mkdir(parents=True)
+    (out / CHECKPOINT_DIR / RUN_CONFIG).write_text(json.dumps(
+        {"model": "cnn", "epochs": 2, "batch_size": 32, "data": str(tiny_csv), "val_fraction": 0.2}))
+    assert main(["train", "--out", str(out), "--resume", "--no-track", "epochs=5"]) == 2
+    assert "config it was started with" in capsys.readouterr().err
+    assert main(["train", "--out", str(out), "--resume", "--no-track"]) == 0
+    meta = json.loads((out / "signlens.json").read_text())
+    assert meta["config"]["epochs"] == 2 and meta["metrics"]["epochs_run"] == 2
+    assert not (out / CHECKPOINT_DIR).exists()
+
+
+def test_predict_takes_a_folder_and_names_a_file_it_cannot_read(tmp_path, tiny_artifact, capsys):
+    folder = tmp_path / "photos"
+    (folder / "B").mkdir(parents=True)
+    for i in range(2):
+        Image.fromarray(np.kron(letter_image(1, np.random.default_rng(i)), np.ones((4, 4), np.uint8))).save(
+            folder / "B" / f"{i}.png")
+    assert main(["predict", str(tiny_artifact), str(folder)]) == 0
+    printed = capsys.readouterr().out
+    assert "0.png: " in printed and "1.png: " in printed
+    (folder / "B" / "2.png").write_bytes(b"these are not pixels")
+    assert main(["predict", str(tiny_artifact), str(folder / "B" / "2.png")]) == 2
+    err = capsys.readouterr().err
+    assert "2.png: cannot decode image: not a png" in err and "BytesIO" not in err
+    assert main(["predict", str(tiny_artifact), str(tmp_path / "empty")]) == 2
+
+
+def test_evaluate_on_a_folder_does_not_replace_the_test_report(tmp_path, tiny_artifact, tiny_test_csv, capsys):
+    import shutil
+
+    art = tmp_path / "art"
+    shutil.copytree(tiny_artifact, art)
+    assert main(["evaluate", str(art), "--data", str(tiny_test_csv)]) == 0
+    printed = capsys.readouterr().out
+    assert (art / "eval-tiny_test" / "report.json").exists()
+    assert f"wrote {art / 'eval-tiny_test'}/: report.json, confusion_matrix.png" in printed
+    assert ("misclassified.png" in printed) == bool(json.loads((art / "eval-tiny_test" / "report.json").read_text())["errors"])

@@ -33,7 +33,7 @@ def distance_histogram(distances: dict[str, np.ndarray], threshold: float, path:
 
 
 def slice_bars(rows: Sequence[dict[str, Any]], overall: float, path: Path) -> Path:
-    """One panel per slice family; the worst slice of each family in red."""
+    """One panel per slice family; the worst slice of each family in red when it is below overall."""
     families = list(dict.fromkeys(r["family"] for r in rows))
     fig, axes = plt.subplots(len(families), 1, figsize=(10, 1.2 + 0.32 * len(rows)),
                              gridspec_kw={"height_ratios": [sum(r["family"] == f for r in rows) for f in families]},
@@ -41,7 +41,7 @@ def slice_bars(rows: Sequence[dict[str, Any]], overall: float, path: Path) -> Pa
     for ax, family in zip(axes[:, 0], families):
         fam = [r for r in rows if r["family"] == family]
         accs = [r["accuracy"] for r in fam]
-        worst = int(np.argmin(accs))
+        worst = int(np.argmin(accs)) if min(accs) < overall else -1
         colors = ["#d83b3b" if i == worst else "#3b7dd8" for i in range(len(fam))]
         ax.barh([f"{r['slice']} (n={r['n']})" for r in fam], accs, color=colors)
         ax.axvline(overall, color="black", linestyle=":", linewidth=1)

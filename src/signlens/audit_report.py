@@ -62,8 +62,8 @@ def _labels_section(s: dict[str, Any]) -> list[str]:
 
 def _slices_section(name: str, folder: str, s: dict[str, Any]) -> list[str]:
     out = [f"### {name}: accuracy {_pct(s['accuracy'])} on {s['n']} images", "",
-           "Worst slices: " + "; ".join(f"{r['family']} **{r['slice']}** {_pct(r['accuracy'])} (n={r['n']})"
-                                        for r in s["worst"]), "",
+           ("Worst slices: " + "; ".join(f"{r['family']} **{r['slice']}** {_pct(r['accuracy'])} (n={r['n']})"
+                                         for r in s["worst"])) if s["worst"] else "No slice is below the overall accuracy.", "",
            "| family | slice | n | accuracy |", "|---|---|---|---|"]
     worst = {(r["family"], r["slice"]) for r in s["worst"]}
     for r in s["slices"]:

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from signlens.errors import SignlensError
 
@@ -53,8 +53,17 @@ def _train(args: argparse.Namespace) -> None:
     from signlens import config
     from signlens.data import load
 
-    cfg = config.load(args.config, config.parse_overrides(args.overrides))  # before TensorFlow: fast errors
-    from signlens.train import train
+    overrides = config.parse_overrides(args.overrides)
+    if args.resume:
+        if args.config or overrides:
+            raise SignlensError("--resume continues a run with the config it was started with; "
+                                "leave out --config and key=value overrides")
+        from signlens.train import interrupted_config, train
+
+        cfg = interrupted_config(Path(args.out))
+    else:
+        cfg = config.load(args.config, overrides)  # before TensorFlow: fast errors
+        from signlens.train import train
 
     data = load(cfg.data, "train", skip_invalid=args.skip_invalid)  # loaded here: its fingerprint is tracked
     if data.skipped:
@@ -74,6 +83,12 @@ def _train(args: argparse.Namespace) -> None:
         print(f"mlflow run {run.run_id} (experiment {args.experiment!r}, {run.uri}); load it as runs:/{run.run_id}/artifact")
 
 
+def _evaluation_dir(art: Any, args: argparse.Namespace) -> Path:
+    """<artifact>/eval-<split>, or eval-<folder name> for --data, so one report never replaces another."""
+    name = f"eval-{args.split}" if args.data is None else f"eval-{Path(args.data).name.split('.')[0] or 'data'}"
+    return art.path / name if art.path and (art.path / "signlens.json").exists() else Path("eval") / name
+
+
 def _evaluate(args: argparse.Namespace) -> None:
     from signlens.data import load
     from signlens.evaluate import evaluate, format_report
@@ -81,10 +96,10 @@ def _evaluate(args: argparse.Namespace) -> None:
 
     art = resolve(args.model, tracking_uri=args.tracking_uri)
     data = load(args.data, args.split)
-    out = Path(args.out) if args.out else (art.path / f"eval-{args.split}" if art.path and (art.path / "signlens.json").exists() else Path("eval"))
+    out = Path(args.out) if args.out else _evaluation_dir(art, args)
     report = evaluate(art, data, out)
     print(format_report(report))
-    print(f"\nwrote {out}/report.json, confusion_matrix.png, misclassified.png")
+    print(f"\nwrote {out}/: {', '.join(report['files'])}")
     if art.meta.get("mlflow_run_id"):  # the model came from a tracked run: attach the report to it
         from signlens import tracking
 
@@ -92,10 +107,27 @@ def _evaluate(args: argparse.Namespace) -> None:
             print(f"logged the report to mlflow run {art.meta['mlflow_run_id']}")
 
 
+def _image_inputs(items: list[str]) -> list[Path]:
+    """Each IMAGE argument as files: a folder stands for the images in it. Checked before TensorFlow loads."""
+    from signlens.data.load import IMAGE_SUFFIXES
+
+    paths: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES | {".webp", ".bmp"})
+            if not found:
+                raise SignlensError(f"{path}: a folder with no png/jpg/jpeg/webp/bmp images in it")
+            paths += found
+        elif path.exists():
+            paths.append(path)
+        else:
+            raise SignlensError(f"{path}: no such file")
+    return paths
+
+
 def _predict(args: argparse.Namespace) -> None:
     from signlens.data import load
-    from signlens.predictor import Predictor
-    from signlens.preprocess import decode_image
 
     if args.batch:
         from signlens.cli_offline import predict_batch
@@ -103,17 +135,21 @@ def _predict(args: argparse.Namespace) -> None:
         return predict_batch(args)
     if not args.images:
         raise SignlensError("give IMAGE... or --batch INPUT -o OUTPUT.csv")
+    paths = _image_inputs(args.images)
+    from signlens.predictor import Predictor
+    from signlens.preprocess import ImageDecodeError, decode_image
+
     predictor = Predictor.from_ref(args.model)
-    for item in args.images:
-        path = Path(item)
-        if not path.exists():
-            raise SignlensError(f"{path}: no such file")
+    for path in paths:
         if path.suffix.lower() in (".csv", ".gz"):
             data = load(path)
             images = list(data.x)
             names = [f"{path}:{i}" for i in data.ids]
         else:
-            images, names = [decode_image(path.read_bytes())], [str(path)]
+            try:
+                images, names = [decode_image(path.read_bytes())], [str(path)]
+            except ImageDecodeError as exc:
+                raise SignlensError(f"{path}: {exc}") from None
         for name, p in zip(names, predictor.predict(images)):
             top = "  ".join(f"{letter} {prob:.1%}" for letter, prob in p.top(3))
             print(f"{name}: {p.letter}   (top-3: {top})")
@@ -140,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="reports/data", help="where the PNGs go")
     d.add_argument("--skip-invalid", action="store_true")
     d.set_defaults(func=_data_describe)
-    v = data.add_parser("validate", help="check a CSV or image folder, naming every problem")
+    v = data.add_parser("validate", help="check a CSV or image folder: the first problem stops it, named by "
+                        "file, row and column (--skip-invalid lists every bad row)")
     v.add_argument("path")
     v.add_argument("--split", default="train", choices=["train", "test"])
     v.add_argument("--skip-invalid", action="store_true", help="report and skip bad rows instead of stopping")
@@ -153,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model; extra key=value (or --key=value) override the config")
     t.add_argument("--config", help="TOML config (default: built-in defaults)")
     t.add_argument("--out", default="runs/latest", help="artifact directory to write")
-    t.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    t.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run in --out, with the config it was started with")
     t.add_argument("--skip-invalid", action="store_true", help="skip invalid data rows (reported) instead of stopping")
     t.add_argument("--experiment", default="signlens", help="MLflow experiment to group the run in")
     t.add_argument("--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI or sqlite under $SIGNLENS_HOME)")
@@ -164,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("model", nargs="?", help="artifact or TF.js model dir (default: the shipped default model)")
     e.add_argument("--data", help="CSV, dir or image folder (default: vendored Sign-MNIST)")
     e.add_argument("--split", default="test", choices=["train", "test"])
-    e.add_argument("--out", help="report directory (default: <artifact>/eval-<split>)")
+    e.add_argument("--out", help="report directory (default: <artifact>/eval-<split>, or eval-<name> for --data NAME)")
     e.add_argument("--tracking-uri", help="MLflow store for runs:/ and models:/ references and the report")
     e.set_defaults(func=_evaluate)
 

@@ -193,7 +193,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         _uri_arg(p)
         p.set_defaults(func=_store_errors(func))
     p = runs.add_parser("show", help="params, metrics, tags and artifacts of one run")
-    p.add_argument("run", help="run id, unique id prefix or run name")
+    p.add_argument("run", help="run id, unique id prefix (6+ characters) or run name")
     _uri_arg(p)
     p.set_defaults(func=_store_errors(_runs_show))
     p = runs.add_parser("compare", help="table of differing params and metrics, overlaid learning curves")

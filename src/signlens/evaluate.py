@@ -52,7 +52,7 @@ def evaluate(art: Artifact, data: Dataset, out_dir: Path | None = None) -> dict[
     }
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / REPORT_FILE).write_text(json.dumps(report, indent=1) + "\n")
+        report["files"] = [REPORT_FILE, "confusion_matrix.png"]
         plots.confusion_matrix(cm, out_dir / "confusion_matrix.png",
                                title=f"{art.name} on {Path(data.source).name}: {report['accuracy']:.2%}")
         wrong = np.flatnonzero(pred != data.y)[:48]
@@ -60,11 +60,14 @@ def evaluate(art: Artifact, data: Dataset, out_dir: Path | None = None) -> dict[
             titles = [f"{labels.LETTERS[data.y[i]]}→{labels.LETTERS[pred[i]]} {probs[i].max():.0%}" for i in wrong]
             plots.image_grid(data.x[wrong], titles, out_dir / "misclassified.png",
                              title="Misclassified (true→predicted, confidence)")
+            report["files"].append("misclassified.png")
         if data.ids and Path(data.ids[0]).is_file():  # an image folder: show the crop each photo got
             from signlens.crops import save_crop_grid
 
             marks = [f"{labels.LETTERS[t]}->{labels.LETTERS[p]}" for t, p in zip(data.y, pred)]
             save_crop_grid(data.ids, marks, out_dir / "crops.png")
+            report["files"].append("crops.png")
+        (out_dir / REPORT_FILE).write_text(json.dumps(report, indent=1) + "\n")
     return report
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from signlens import hand
 from signlens.errors import SignlensError
@@ -83,6 +83,8 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise ImageDecodeError(f"image refused as a decompression bomb: {exc}") from None
+    except UnidentifiedImageError:  # its message is the repr of our in-memory buffer: say it plainly
+        raise ImageDecodeError("cannot decode image: not a png, jpeg, webp or bmp file") from None
     except Exception as exc:  # PIL raises many types for bad bytes; all mean "not an image"
         raise ImageDecodeError(f"cannot decode image: {exc}") from None
 

@@ -89,7 +89,7 @@ def report(x: np.ndarray, y: np.ndarray, pred: np.ndarray, out_dir: Path, title:
         w.writeheader()
         w.writerows(rows)
     audit_plots.slice_bars(rows, overall, out_dir / "slices.png")
-    worst = sorted(rows, key=lambda r: r["accuracy"])
+    worst = sorted((r for r in rows if r["accuracy"] < overall), key=lambda r: r["accuracy"])  # none if all equal
     summary = {"title": title, "n": len(y), "accuracy": overall, "slices": rows,
                "worst": worst[:5], "worst_image_slices": [r for r in worst if r["family"] != "letter"][:3]}
     (out_dir / "slices.json").write_text(json.dumps(summary, indent=1) + "\n")

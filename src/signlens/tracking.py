@@ -299,7 +299,8 @@ def find_run(c: MlflowClient, ref: str) -> Run:
         return runs[0]
     if runs:
         raise TrackingError(f"run {ref!r} is ambiguous: {', '.join(r.info.run_id for r in runs)}")
-    raise TrackingError(f"no run {ref!r} in {c.tracking_uri} (see `signlens runs list`)")
+    short = " (an id prefix needs at least 6 characters)" if len(ref) < 6 else ""
+    raise TrackingError(f"no run {ref!r} in {c.tracking_uri}{short} (see `signlens runs list`)")
 
 
 def model_version(c: MlflowClient, ref: str) -> Any:

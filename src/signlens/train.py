@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from signlens import artifact, domain, labels, models, plots
+from signlens import artifact, config, domain, labels, models, plots
 from signlens.config import TrainConfig
 from signlens.data import Dataset, load
 from signlens.data.split import train_val_split
@@ -28,6 +28,7 @@ from signlens.preprocess import to_model_input
 
 CHECKPOINT_DIR = "checkpoint"
 EPOCH_LOG = "epochs.json"
+RUN_CONFIG = "config.json"  # in CHECKPOINT_DIR while a run is unfinished
 
 
 @dataclass
@@ -109,11 +110,23 @@ def _exclude(data: Dataset, exclude_file: str | None) -> tuple[Dataset, list[str
 
 
 def check_unfinished(out_dir: Path, resume: bool) -> None:
-    """Refuse to start over an interrupted run unless resuming it (nothing is lost by mistake)."""
-    if (Path(out_dir) / CHECKPOINT_DIR).exists() and not resume:
+    """Refuse to start over an interrupted run unless resuming it, and to resume what is not there."""
+    unfinished = (Path(out_dir) / CHECKPOINT_DIR).exists()
+    if unfinished and not resume:
         raise SignlensError(
             f"{out_dir} holds an unfinished run; pass --resume to continue it or remove the directory"
         )
+    if resume and not unfinished:
+        raise SignlensError(f"nothing to resume in {out_dir}: no interrupted run there (leave out --resume)")
+
+
+def interrupted_config(out_dir: Path) -> TrainConfig:
+    """The config an interrupted run in out_dir was started with: a resumed run keeps it."""
+    path = Path(out_dir) / CHECKPOINT_DIR / RUN_CONFIG
+    check_unfinished(out_dir, resume=True)
+    if not path.exists():
+        raise SignlensError(f"{out_dir}: the interrupted run left no {RUN_CONFIG}; remove the directory and start again")
+    return config.build(json.loads(path.read_text()))
 
 
 def train(
@@ -127,7 +140,6 @@ def train(
     out_dir = Path(out_dir)
     checkpoint = out_dir / CHECKPOINT_DIR
     check_unfinished(out_dir, resume)
-    out_dir.mkdir(parents=True, exist_ok=True)
 
     # Seeds and deterministic kernels: same seed + config + data -> same metrics on this machine.
     keras.utils.set_random_seed(cfg.seed)
@@ -145,6 +157,9 @@ def train(
         metrics=["accuracy"],
     )
 
+    checkpoint.mkdir(parents=True, exist_ok=True)  # from here on the run is resumable, with this config
+    if not resume:
+        (checkpoint / RUN_CONFIG).write_text(json.dumps(cfg.to_dict()))
     epoch_log = _EpochLog(out_dir / EPOCH_LOG, resume)
     cbs: list[keras.callbacks.Callback] = [keras.callbacks.BackupAndRestore(str(checkpoint)), epoch_log]
     if cfg.early_stopping:
