@@ -84,6 +84,29 @@ def test_teach_session_to_served_registered_personal_model(tmp_path: Path, tiny_
         assert predicted(client, name) == after
 
 
+def test_a_fine_tune_interrupted_by_a_crash_runs_again_on_restart(tmp_path: Path, tiny_artifact: Path,
+                                                                   tiny_csv: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from signlens.serving.teach import JOB_FILE
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    teach = tmp_path / "teach"
+    with TestClient(create_app(settings(tiny_artifact, tiny_csv, teach))) as client:
+        session = client.post("/v1/teach/sessions").json()["session"]
+        for letter in "AB":
+            client.post(f"/v1/teach/sessions/{session}/samples/{letter}", content=user_png(letter, 0),
+                        headers={"content-type": "image/png"})
+    # What a server killed mid fine-tune leaves behind: the job file, and no model.
+    job_id = "f" * 32
+    (teach / session / JOB_FILE).write_text(
+        f'{{"id": "{job_id}", "session": "{session}", "base": "tiny", "epochs": 2, "status": "running", "epoch": 1}}')
+    with TestClient(create_app(settings(tiny_artifact, tiny_csv, teach))) as client:
+        done = wait(client, job_id)  # the same job id the page was polling
+        assert done["status"] == "done" and done["epoch"] == 2, done
+        assert done["model"] in [m["name"] for m in client.get("/v1/models").json()["models"]]
+    assert not (teach / session / JOB_FILE).exists()  # ended: not run a third time
+
+
 def test_teach_refuses_bad_requests(tmp_path: Path, tiny_artifact: Path, tiny_csv: Path) -> None:
     with TestClient(create_app(settings(tiny_artifact, tiny_csv, tmp_path / "teach"))) as client:
         session = client.post("/v1/teach/sessions").json()["session"]

@@ -22,7 +22,7 @@ from signlens.serving.recorder import Recorder, RecorderCollector
 from signlens.serving.routes import STATIC_DIR, router
 from signlens.serving.settings import ServeSettings
 from signlens.serving.swap import load_checked, start_in
-from signlens.serving.teach import saved_models, serve, teach_router
+from signlens.serving.teach import resume_interrupted, saved_models, serve, teach_router
 from signlens.serving.variants import Traffic
 
 
@@ -93,12 +93,16 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 print(f"signlens: warning: personal model {path} not served: {exc}", flush=True)
         app.state.recorder = Recorder(settings.prediction_log, settings.log_images, settings.recent_window)
         app.state.teach_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="signlens-teach")
+        resume_interrupted(app)
         try:
             yield
         finally:
+            # A running fine-tune finishes and is served before the models stop; queued ones are
+            # cancelled and keep their job file, so the next start runs them.
+            app.state.teach_executor.shutdown(wait=True, cancel_futures=True)
+            await asyncio.gather(*app.state.teach_tasks, return_exceptions=True)
             for served in app.state.models.values():
                 await served.batcher.stop()
-            app.state.teach_executor.shutdown(wait=True)
             executor.shutdown(wait=True)
             app.state.recorder.close()
             app.state.models = {}

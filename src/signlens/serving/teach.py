@@ -6,7 +6,8 @@ from the CLI. A fine-tune takes a CPU for a minute or so: one runs at a time, on
 predictions keep being answered, and the page polls the job for progress. The result is saved in
 `<session>/model`, logged and registered in MLflow (best effort: a store failure leaves it
 unregistered but served) and served as `personal-<session[:8]>`; personal models already on disk
-are served again when the server restarts.
+are served again when the server restarts. A job is written to `<session>/job.json` until it
+ends, so one a crash or kill interrupted runs again, under the same id, when the server restarts.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ STORED_SIDE = 640
 #: Personal models served at once (newest first); older ones stay on disk, unserved.
 MAX_PERSONAL_SERVED = 5
 PREFIX = "personal-"
+#: In a session's folder while its fine-tune is unfinished.
+JOB_FILE = "job.json"
 
 teach_router = APIRouter(prefix="/v1/teach", tags=["teach"])
 Session = PathParam(pattern="^[0-9a-f]{32}$", description="a session id from POST /v1/teach/sessions")
@@ -194,18 +197,46 @@ def _finetune_blocking(base: Any, samples: Path, out: Path, epochs: int, anchor:
     return load_checked(str(out))
 
 
-async def _run(app: Any, job: Job, base: ServedModel, samples: Path, out: Path) -> None:
+async def _run(app: Any, job: Job, base: ServedModel, session_dir: Path) -> None:
     settings = app.state.settings
     try:
         predictor = await asyncio.get_running_loop().run_in_executor(
-            app.state.teach_executor, _finetune_blocking, base.predictor.artifact, samples, out, job.epochs,
-            settings.teach_anchor, job)
+            app.state.teach_executor, _finetune_blocking, base.predictor.artifact, session_dir / "samples",
+            session_dir / "model", job.epochs, settings.teach_anchor, job)
         serve(app, personal_name(job.session), predictor)
         job.model, job.version, job.status = personal_name(job.session), predictor.version, "done"
     except Exception as exc:  # the job reports why; the server and its other models carry on
         job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
-    finally:
-        job.finished = time.time()
+    # Only an ended job leaves its file; a cancelled one (the server stopping) keeps it to run again.
+    job.finished = time.time()
+    (session_dir / JOB_FILE).unlink(missing_ok=True)
+
+
+def _launch(app: Any, job: Job, base: ServedModel, session_dir: Path) -> None:
+    (session_dir / JOB_FILE).write_text(job.model_dump_json())
+    app.state.teach_jobs[job.id] = job
+    app.state.teach_tasks.add(task := asyncio.create_task(_run(app, job, base, session_dir)))
+    task.add_done_callback(app.state.teach_tasks.discard)
+
+
+def resume_interrupted(app: Any) -> None:
+    """Run again the fine-tunes a crashed or killed server left unfinished (their samples are on disk)."""
+    root = app.state.settings.teach_dir
+    for path in sorted(root.glob(f"*/{JOB_FILE}")) if root is not None and root.is_dir() else []:
+        try:
+            job = Job.model_validate_json(path.read_text())
+        except ValueError as exc:
+            print(f"signlens: warning: unreadable fine-tune job {path} dropped: {exc}", flush=True)
+            path.unlink()
+            continue
+        job = job.model_copy(update={"status": "running", "epoch": 0, "started": time.time()})
+        base = app.state.models.get(job.base)
+        if base is None:
+            job.status, job.error, job.finished = "failed", f"base model {job.base!r} is no longer served", time.time()
+            app.state.teach_jobs[job.id] = job
+            path.unlink()
+            continue
+        _launch(app, job, base, path.parent)
 
 
 def serve(app: Any, name: str, predictor: Any) -> None:
@@ -237,9 +268,7 @@ async def start_finetune(request: Request, body: FinetuneRequest, session: str =
     if any(j.status == "running" for j in app.state.teach_jobs.values()):
         raise BadInput(409, "finetune_running", "another fine-tune is running; try again when it is done")
     job = Job(id=uuid.uuid4().hex, session=session, base=base_name, epochs=body.epochs)
-    app.state.teach_jobs[job.id] = job
-    app.state.teach_tasks.add(task := asyncio.create_task(_run(app, job, base, path / "samples", path / "model")))
-    task.add_done_callback(app.state.teach_tasks.discard)
+    _launch(app, job, base, path)
     return job
 
 
