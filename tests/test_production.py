@@ -106,7 +106,8 @@ def _log_predictions(path, predictor: Predictor, x: np.ndarray) -> None:
     log.close()
 
 
-def test_drift_flags_a_shifted_stream_and_passes_an_unshifted_one(tmp_path, tiny_artifact, tiny_csv, tiny_test_csv):
+def test_drift_flags_a_shifted_stream_and_passes_an_unshifted_one(tmp_path, tiny_artifact, tiny_csv, tiny_test_csv,
+                                                                   capsys):
     predictor = Predictor.from_ref(str(tiny_artifact))
     test = load(tiny_test_csv)
     same, shifted = tmp_path / "same.db", tmp_path / "shifted.db"
@@ -115,6 +116,8 @@ def test_drift_flags_a_shifted_stream_and_passes_an_unshifted_one(tmp_path, tiny
     _log_predictions(shifted, predictor, dark)
     args = ["monitor", "report", "--model", str(tiny_artifact), "--reference", str(tiny_csv)]
     assert main([*args, "--log", str(same), "--out", str(tmp_path / "r1")]) == 0
+    printed = capsys.readouterr()
+    assert "the last 120 predictions" in printed.out and "120 predictions is a small sample" in printed.err
     with pytest.raises(SystemExit) as info:
         main([*args, "--log", str(shifted), "--out", str(tmp_path / "r2")])
     assert info.value.code == 1

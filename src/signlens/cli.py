@@ -78,7 +78,8 @@ def _train(args: argparse.Namespace) -> None:
                                              experiment=args.experiment, uri=args.tracking_uri)
     m = result.metrics
     val = f", val_accuracy {m['val_accuracy']:.4f}" if "val_accuracy" in m else ""
-    print(f"saved {result.artifact_dir} ({m['epochs_run']} epochs, {m['train_seconds']:.0f}s{val})")
+    epochs = f"{m['epochs_run']} epoch{'s' * (m['epochs_run'] != 1)}"
+    print(f"saved {result.artifact_dir} ({epochs}, {m['train_seconds']:.0f}s{val})")
     if run is not None and run.run_id:
         print(f"mlflow run {run.run_id} (experiment {args.experiment!r}, {run.uri}); load it as runs:/{run.run_id}/artifact")
 

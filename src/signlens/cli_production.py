@@ -23,6 +23,11 @@ def _monitor_report(args: argparse.Namespace) -> None:
     from signlens.production import drift
 
     current = drift.recent(Path(args.log), args.window)
+    n = len(current["letters"])
+    print(f"comparing the last {n} predictions with the training reference")
+    if n < drift.FEW_PREDICTIONS:
+        print(f"signlens: warning: {n} predictions is a small sample; drift tests are noisy below "
+              f"{drift.FEW_PREDICTIONS}", file=sys.stderr)
     train = load(args.reference, "train")
     sample = np.random.default_rng(0).choice(len(train), size=min(args.reference_size, len(train)), replace=False)
     confidence = Predictor.from_ref(args.model).probabilities(train.x[sample]).max(axis=1)

@@ -28,6 +28,8 @@ KS_P = 0.01
 KS_STAT = 0.1
 LOW_CONFIDENCE = 0.5
 LOW_CONFIDENCE_DELTA = 0.1
+#: Below this many recent predictions PSI and KS are dominated by sampling noise: the report says so.
+FEW_PREDICTIONS = 200
 
 
 @dataclass(frozen=True)
