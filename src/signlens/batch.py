@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from signlens import labels
-from signlens.data.load import IMAGE_SUFFIXES
+from signlens.data.load import image_files
 from signlens.data.validate import HEADER, N_PIXELS, _open_text, _rows
 from signlens.errors import DataError, SignlensError
 from signlens.predictor import Predictor
@@ -93,7 +93,7 @@ def _parse_pixels(name: str, line: int, row: list[str], skip: int, header: list[
 
 def _folder_items(root: Path) -> Iterator[Item]:
     """Every image under root (recursively, sorted); id = path relative to root."""
-    for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()):
+    for path in image_files(root):
         rel = str(path.relative_to(root))
         try:
             yield rel, preprocess(path.read_bytes()).pixels
@@ -104,7 +104,7 @@ def _folder_items(root: Path) -> Iterator[Item]:
 def _count(source: Path) -> int:
     """Number of inputs, for the progress bar's ETA; a newline count is cheap even for big CSVs."""
     if source.is_dir():
-        return sum(1 for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        return len(image_files(source))
     with open(source, "rb") as raw:
         gz = raw.read(2) == b"\x1f\x8b"
     opener = gzip.open if gz else open

@@ -6,9 +6,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from signlens.errors import SignlensError
+
+if TYPE_CHECKING:
+    from signlens.artifact import Artifact
 
 
 def _data_describe(args: argparse.Namespace) -> None:
@@ -84,7 +87,7 @@ def _train(args: argparse.Namespace) -> None:
         print(f"mlflow run {run.run_id} (experiment {args.experiment!r}, {run.uri}); load it as runs:/{run.run_id}/artifact")
 
 
-def _evaluation_dir(art: Any, args: argparse.Namespace) -> Path:
+def _evaluation_dir(art: Artifact, args: argparse.Namespace) -> Path:
     """<artifact>/eval-<split>, or eval-<folder name> for --data, so one report never replaces another."""
     name = f"eval-{args.split}" if args.data is None else f"eval-{Path(args.data).name.split('.')[0] or 'data'}"
     return art.path / name if art.path and (art.path / "signlens.json").exists() else Path("eval") / name
@@ -110,15 +113,15 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 def _image_inputs(items: list[str]) -> list[Path]:
     """Each IMAGE argument as files: a folder stands for the images in it. Checked before TensorFlow loads."""
-    from signlens.data.load import IMAGE_SUFFIXES
+    from signlens.data.load import image_files
 
     paths: list[Path] = []
     for item in items:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES | {".webp", ".bmp"})
+            found = image_files(path)
             if not found:
-                raise SignlensError(f"{path}: a folder with no png/jpg/jpeg/webp/bmp images in it")
+                raise SignlensError(f"{path}: a folder with no png/jpg/jpeg images in it")
             paths += found
         elif path.exists():
             paths.append(path)

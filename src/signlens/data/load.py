@@ -25,6 +25,11 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 SPLITS = ("train", "test")
 
 
+def image_files(root: Path) -> list[Path]:
+    """Every image file under root, recursively, sorted (a flat folder or <LETTER>/ subfolders alike)."""
+    return sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("SIGNLENS_CACHE", Path.home() / ".cache" / "signlens"))
 
