@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--tracking-uri", help="MLflow store for runs:/ and models:/ references and the report")
     e.set_defaults(func=_evaluate)
 
-    pr = sub.add_parser("predict", help="predict letters for images (png/jpg any size) or CSV rows")
+    pr = sub.add_parser("predict", help="predict letters for images (png/jpg any size, or a folder of them) or CSV rows")
     pr.add_argument("model", help="artifact or TF.js model dir, or 'default'")
     pr.add_argument("images", nargs="*")
     pr.add_argument("--batch", metavar="INPUT", help="CSV (any size, streamed) or image folder -> -o OUTPUT.csv")
