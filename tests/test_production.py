@@ -59,6 +59,12 @@ def _write_log(path, recs: list[PredictionRecord]) -> PredictionLog:
     return log
 
 
+def test_grid_stats_are_the_grids_mean_and_standard_deviation():
+    grid = np.random.default_rng(0).integers(0, 256, (28, 28)).astype(np.uint8)
+    assert grid_stats(grid) == pytest.approx((grid.mean(), grid.std()), rel=1e-6)
+    assert grid_stats(np.full((28, 28), 7, np.uint8)) == pytest.approx((7.0, 0.0), abs=1e-6)
+
+
 def test_log_records_and_feedback_updates_per_variant_accuracy(tmp_path):
     path = tmp_path / "log.db"
     recs = [_record("champion", "A") for _ in range(10)] + [_record("challenger", "B") for _ in range(5)]

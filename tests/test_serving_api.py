@@ -16,6 +16,7 @@ from PIL import Image
 
 from signlens import labels
 from signlens.serving.app import create_app
+from signlens.serving.routes import BatchResponse, PredictResponse
 from signlens.serving.settings import ServeSettings
 from tests.synthetic import letter_image
 
@@ -68,6 +69,7 @@ def test_predict_upload_multipart(client: TestClient, letter: str) -> None:
     assert body["model"] == "tiny" and len(body["id"]) == 32 and body["latency_ms"] > 0
     preview = Image.open(io.BytesIO(base64.b64decode(body["input"]["preview_png"])))
     assert preview.size == (28, 28)
+    PredictResponse.model_validate(body)  # the answer is built by hand: it must match the documented schema
     assert body["input"]["box"] == [0, 0, 28, 28]
 
 
@@ -101,6 +103,7 @@ def test_batch_json_and_multipart(client: TestClient) -> None:
     resp = client.post("/v1/predict/batch", json={"items": items})
     assert resp.status_code == 200, resp.text
     assert "".join(p["letter"] for p in resp.json()["predictions"]) == word
+    BatchResponse.model_validate(resp.json())
     files = [("images", (f"{c}.png", png_bytes(letter_pixels(c)), "image/png")) for c in word]
     resp = client.post("/v1/predict/batch", files=files)
     assert "".join(p["letter"] for p in resp.json()["predictions"]) == word

@@ -1,0 +1,79 @@
+"""Server code A/B: this checkout's signlens server vs the one at a git revision, same run.
+
+    .venv/bin/python bench/server_ab.py --baseline HEAD~1 [--rounds 3] [--requests 2000]   # ~5 min
+
+The baseline revision is checked out into a temporary git worktree and served from there
+(PYTHONPATH points at its src/), with the same virtualenv, model and request (a raw 28×28
+Sign-MNIST PNG). Rounds alternate baseline / current so a noisy host drifts over both alike; the
+load is 8 concurrent clients by default, the p99 target's setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import serving  # noqa: E402
+
+
+def trial(src: Path, model: str, clients: int, n: int) -> tuple[float, float, float]:
+    port = serving.free_port()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(src)}
+    proc = subprocess.Popen([sys.executable, "-m", "signlens.cli", "serve", f"bench={model}", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        asyncio.run(serving.wait_ready(url, proc))
+        asyncio.run(serving.load(url, clients, 300))  # warm-up
+        rps, lat, fails = asyncio.run(serving.load(url, clients, n))
+        if fails:
+            raise RuntimeError(f"{fails} requests failed against {src}")
+        return rps, *(float(v) for v in np.percentile(lat, [50, 99]) * 1000)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--baseline", required=True, help="git revision to compare against, e.g. HEAD~1 or a commit")
+    p.add_argument("--model", default=str(serving.ROOT / "models" / "default"))
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--requests", type=int, default=2000)
+    p.add_argument("--clients", type=int, default=8)
+    args = p.parse_args()
+    serving.PNG = serving.sample_png()
+    rev = subprocess.run(["git", "-C", str(serving.ROOT), "rev-parse", "--short", args.baseline],
+                         check=True, capture_output=True, text=True).stdout.strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "baseline"
+        subprocess.run(["git", "-C", str(serving.ROOT), "worktree", "add", "--detach", str(tree), rev],
+                       check=True, capture_output=True)
+        try:
+            sources = {f"baseline {rev}": tree / "src", "this checkout": serving.ROOT / "src"}
+            results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in sources}
+            for r in range(args.rounds):
+                for name, src in sources.items():
+                    row = trial(src, args.model, args.clients, args.requests)
+                    results[name].append(row)
+                    print(f"  round {r}: {name}: {row[0]:.0f} req/s, p50 {row[1]:.1f} ms, p99 {row[2]:.1f} ms",
+                          flush=True)
+        finally:
+            subprocess.run(["git", "-C", str(serving.ROOT), "worktree", "remove", "--force", str(tree)], check=False)
+    print(f"\nsignlens server, {args.clients} clients, {args.requests} requests per round, {os.cpu_count()} CPUs")
+    print(f"{'server':20s} {'req/s':>7s} {'p50 ms':>7s} {'p99 ms':>7s}   (mean over {args.rounds} rounds)")
+    for name, rows in results.items():
+        m = np.mean(rows, axis=0)
+        print(f"{name:20s} {m[0]:7.0f} {m[1]:7.1f} {m[2]:7.1f}")
+
+
+if __name__ == "__main__":
+    main()
