@@ -25,3 +25,4 @@ def test_default_model_records_what_it_was_trained_on():
     art = load(DEFAULT_MODEL)
     assert art.meta["dataset_fingerprint"] == load_data(EMBEDDED_DIR / "sign_mnist_train.csv.gz").fingerprint
     assert art.meta["config"]["seed"] == 0 and art.meta["config"]["model"] == "signlens"
+    assert art.hand_head is not None and art.meta["config"]["hand_head"]  # photos get the landmark head

@@ -1,6 +1,7 @@
 """The artifact directory: everything inference needs, loadable without the training code.
 
     model.keras       the Keras model (loaded with safe_mode=True)
+    hand_head.keras   optional: the hand-landmark classifier for photos (hand_head.py), same loading
     signlens.json     format version, labels, preprocessing spec, dataset fingerprint, config,
                       metrics, model name
     history.json      per-epoch training history
@@ -9,6 +10,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from signlens.preprocess import PREPROCESS_SPEC
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.keras"
+HEAD_FILE = "hand_head.keras"
 META_FILE = "signlens.json"
 HISTORY_FILE = "history.json"
 
@@ -33,6 +36,7 @@ class Artifact:
     meta: dict[str, Any]
     path: Path | None = None
     history: dict[str, list[float]] = field(default_factory=dict)
+    hand_head: keras.Model | None = None
 
     @property
     def name(self) -> str:
@@ -55,11 +59,10 @@ def save(
     extra: dict[str, Any] | None = None,
 ) -> Path:
     path.mkdir(parents=True, exist_ok=True)
-    tmp = path / (MODEL_FILE + ".tmp.keras")
-    model.save(tmp)
-    tmp.replace(path / MODEL_FILE)  # never leave a half-written model behind
+    _save_model(model, path / MODEL_FILE)
+    (path / HEAD_FILE).unlink(missing_ok=True)  # a head belongs to the model it was saved with
     meta = {
-        "version": file_sha256(path / MODEL_FILE)[:12],  # content-addressed: same weights, same version
+        "version": _version(path),
         "format_version": FORMAT_VERSION,
         "name": name,
         "labels": list(labels.LETTERS),
@@ -73,6 +76,28 @@ def save(
     if history is not None:
         (path / HISTORY_FILE).write_text(json.dumps(history, indent=1) + "\n")
     return path
+
+
+def _save_model(model: keras.Model, target: Path) -> None:
+    tmp = target.with_name(target.name + ".tmp.keras")
+    model.save(tmp)
+    tmp.replace(target)  # never leave a half-written model behind
+
+
+def _version(path: Path) -> str:
+    """Content-addressed: same weights (and head), same version."""
+    if not (path / HEAD_FILE).exists():
+        return file_sha256(path / MODEL_FILE)[:12]
+    both = file_sha256(path / MODEL_FILE) + file_sha256(path / HEAD_FILE)
+    return hashlib.sha256(both.encode()).hexdigest()[:12]
+
+
+def save_hand_head(path: Path, head: keras.Model, record: dict[str, Any]) -> str:
+    """Add (or replace) the hand-landmark head of a saved artifact; returns the new version."""
+    _save_model(head, path / HEAD_FILE)
+    version = _version(path)
+    update_meta(path, hand_head=record, version=version)
+    return version
 
 
 def update_meta(path: Path, **values: Any) -> None:
@@ -117,4 +142,16 @@ def load(path: str | Path) -> Artifact:
         raise ArtifactError(f"{model_path}: model outputs {model.output_shape[1:]}, expected ({labels.N_CLASSES},)")
     history_path = path / HISTORY_FILE
     history = json.loads(history_path.read_text()) if history_path.exists() else {}
-    return Artifact(model, meta, path, history)
+    return Artifact(model, meta, path, history, _load_head(path / HEAD_FILE))
+
+
+def _load_head(head_path: Path) -> keras.Model | None:
+    if not head_path.exists():
+        return None
+    try:
+        head = keras.models.load_model(head_path, safe_mode=True, compile=False)
+    except Exception as exc:
+        raise ArtifactError(f"{head_path}: cannot load the hand-landmark head ({type(exc).__name__}: {exc})") from None
+    if tuple(head.output_shape[1:]) != (labels.N_CLASSES,):
+        raise ArtifactError(f"{head_path}: head outputs {head.output_shape[1:]}, expected ({labels.N_CLASSES},)")
+    return head

@@ -1,4 +1,5 @@
-"""`signlens finetune BASE --images DIR --out DIR`: a personal copy of a model from a user's photos."""
+"""Photo commands: `signlens finetune` (a personal copy of a model from a user's photos) and
+`signlens add-hand-head` (give an artifact the hand-landmark head that reads real photos)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,33 @@ def _finetune(args: argparse.Namespace) -> None:
     print(f"logged as run {run_id}; registered {mv.name} version {mv.version}: load it as models:/{mv.name}/{mv.version}")
 
 
+def _add_hand_head(args: argparse.Namespace) -> None:
+    from signlens import artifact, hand_head
+    from signlens.data import load
+
+    path = Path(args.artifact)
+    art = artifact.load(path)  # a clear error for a path that is not an artifact, before any work
+    config = dict(art.meta.get("config", {}))
+    seed = args.seed if args.seed is not None else int(config.get("seed", 0))
+    data = load(args.data, "train")
+    head = hand_head.train(data, seed, args.per_letter)
+    version = artifact.save_hand_head(path, head.model, head.record)
+    # The artifact's config now says what `signlens train` would have to do to rebuild it.
+    artifact.update_meta(path, config={**config, "hand_head": True, "hand_head_per_letter": args.per_letter})
+    r = head.record
+    print(f"{art.name}: hand-landmark head trained on {r['n_images']} {Path(data.source).name} images "
+          f"(train accuracy {r['train_accuracy']:.2%}, {r['seconds']:.0f}s); version {art.version} -> {version}")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
+    h = sub.add_parser("add-hand-head", help="train the hand-landmark head that reads real photos and add it "
+                       "to an artifact (a new version)")
+    h.add_argument("artifact", help="artifact directory to extend")
+    h.add_argument("--data", help="training data (default: the vendored Sign-MNIST train split)")
+    h.add_argument("--per-letter", type=int, default=400, help="training images per letter to take landmarks of")
+    h.add_argument("--seed", type=int, help="default: the seed the artifact was trained with")
+    h.set_defaults(func=_add_hand_head)
+
     f = sub.add_parser("finetune", help="fine-tune a copy of a model on your own photos (<DIR>/<LETTER>/*.jpg)")
     f.add_argument("base", help="artifact dir, runs:/ or models:/ reference of the model to start from")
     f.add_argument("--images", required=True, help="image folder laid out <DIR>/<LETTER>/*.png|jpg|jpeg")

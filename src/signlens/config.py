@@ -37,6 +37,8 @@ class TrainConfig:
     label_smoothing: float = 0.0
     augment: bool = False
     domain_augment: bool = False  # photo-domain look (background, lighting, scale, blur): domain.py
+    hand_head: bool = False  # also train a hand-landmark head for photos (hand_head.py)
+    hand_head_per_letter: int = 400  # Sign-MNIST training images per letter it learns from
     early_stopping: bool = False
     monitor: str = "val_loss"
     patience: int = 3
@@ -55,6 +57,7 @@ class TrainConfig:
             (self.learning_rate > 0, "learning_rate must be > 0"),
             (self.batch_size > 0, "batch_size must be > 0"),
             (self.epochs > 0, "epochs must be > 0"),
+            (self.hand_head_per_letter > 0, "hand_head_per_letter must be > 0"),
             (self.patience >= 0, "patience must be >= 0"),
             (0.0 <= self.val_fraction < 1.0, "val_fraction must be in [0, 1)"),
             (self.dropout is None or 0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),

@@ -25,7 +25,9 @@ def most_confused(cm: np.ndarray, k: int = 10) -> list[dict[str, Any]]:
 
 
 def evaluate(art: Artifact, data: Dataset, out_dir: Path | None = None) -> dict[str, Any]:
-    probs = Predictor(art).probabilities(data.x)
+    predictor = Predictor(art)
+    image_probs = predictor.probabilities(data.x)
+    probs = image_probs if data.hand_points is None else predictor.with_hands(image_probs, data.hand_points)
     pred = probs.argmax(axis=1)
     classes = list(range(labels.N_CLASSES))
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -50,6 +52,12 @@ def evaluate(art: Artifact, data: Dataset, out_dir: Path | None = None) -> dict[
         "most_confused": most_confused(cm),
         "confusion_matrix": cm.tolist(),
     }
+    if data.hand_points is not None and art.hand_head is not None:  # what each part contributes
+        has = ~np.isnan(data.hand_points).any(axis=(1, 2))
+        report["hand_landmarks"] = {
+            "n_with_landmarks": int(has.sum()),
+            "image_model_accuracy": float((image_probs.argmax(axis=1) == data.y).mean()),
+        }
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         report["files"] = [REPORT_FILE, "confusion_matrix.png"]
@@ -78,6 +86,10 @@ def format_report(report: dict[str, Any]) -> str:
         "",
         "letter  precision  recall     f1  support",
     ]
+    if "hand_landmarks" in report:
+        hands = report["hand_landmarks"]
+        lines[2:2] = [f"hand landmarks found in {hands['n_with_landmarks']} of {report['n']} photos; "
+                      f"the image model alone: {hands['image_model_accuracy']:.4%}"]
     for letter, m in report["per_letter"].items():
         if m["support"]:
             lines.append(f"  {letter}      {m['precision']:.3f}   {m['recall']:.3f}  {m['f1']:.3f}  {m['support']:7d}")

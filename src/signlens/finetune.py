@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from signlens import artifact, labels, models
+from signlens import artifact, hand_head, labels, landmarks, models
 from signlens.artifact import Artifact
 from signlens.data import Dataset, load
 from signlens.errors import SignlensError
@@ -100,4 +100,25 @@ def finetune(
         fingerprint=user.fingerprint, metrics={"finetune_final_accuracy": curves["accuracy"][-1]},
         history=curves, extra={"finetune": record},
     )
+    if base.hand_head is not None:
+        head, n_user = _finetune_head(base.hand_head, user, anchor, n_anchor, seed)
+        artifact.save_hand_head(Path(out_dir), head, {**base.meta.get("hand_head", {}), "finetuned_on": user.source,
+                                                      "finetune_photos_with_landmarks": n_user})
     return FinetuneResult(Path(out_dir), record, curves)
+
+
+def _finetune_head(head: keras.Model, user: Dataset, anchor: Dataset, n_anchor: int,
+                   seed: int) -> tuple[keras.Model, int]:
+    """The hand-landmark head learns the user's hands the same way: their landmarks, repeated, plus
+    as many Sign-MNIST landmarks. Photos where no hand was found have no landmarks to give."""
+    points = user.hand_points if user.hand_points is not None else np.zeros((0, landmarks.N_POINTS, 3))
+    has = ~np.isnan(points).any(axis=(1, 2))
+    if not has.any():
+        return head, 0
+    ref_points, ref_letters = hand_head.sample_points(
+        anchor, per_letter=max(1, n_anchor // labels.N_CLASSES), seed=seed, progress=False)
+    repeat = np.resize(np.flatnonzero(has), max(len(ref_letters), int(has.sum())))
+    tuned = hand_head.fit(np.concatenate([points[repeat], ref_points]),
+                          np.concatenate([user.y[repeat], ref_letters]),
+                          seed, epochs=20, base=head, learning_rate=3e-4)
+    return tuned, int(has.sum())

@@ -4,6 +4,9 @@ It never imports training code. The model is called through the concrete functio
 tf.function with a fixed input signature instead of `model.predict`, which would rebuild a data
 pipeline per call and costs milliseconds for a single image; calling the concrete function also
 skips tf.function's per-call argument dispatch (~0.15 ms of a ~1 ms single-image call, bench/serving.py).
+
+When the artifact has a hand-landmark head and a photo's hand landmarks are known
+(`Preprocessed.hand_points`), that photo's probabilities are the product of both (`with_hands`).
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from signlens import labels
+from signlens import labels, landmarks
 from signlens.artifact import Artifact
+from signlens.hand_head import HeadRunner
 from signlens.modelref import resolve
 from signlens.preprocess import Preprocessed, preprocess, to_model_input
 
@@ -46,6 +50,7 @@ class Predictor:
                 input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
             ).get_concrete_function()
             self._run = lambda x: call(tf.constant(x)).numpy()
+        self._head = HeadRunner(art.hand_head) if art.hand_head is not None else None
 
     @classmethod
     def from_ref(cls, ref: str | None = None) -> "Predictor":
@@ -59,18 +64,29 @@ class Predictor:
     def version(self) -> str:
         return self.artifact.version
 
-    def probabilities(self, grids: np.ndarray) -> np.ndarray:
-        """(N, 28, 28) uint8 grids -> (N, 24) float32 probabilities, in batches."""
+    def probabilities(self, grids: np.ndarray, hand_points: np.ndarray | None = None) -> np.ndarray:
+        """(N, 28, 28) uint8 grids [+ (N, 21, 3) landmarks, NaN where none] -> (N, 24) probabilities."""
         x = to_model_input(grids)
         out = [self._run(x[i : i + self.batch_size]) for i in range(0, len(x), self.batch_size)]
-        return np.concatenate(out) if out else np.zeros((0, labels.N_CLASSES), np.float32)
+        probs = np.concatenate(out) if out else np.zeros((0, labels.N_CLASSES), np.float32)
+        return self.with_hands(probs, hand_points) if hand_points is not None else probs
+
+    def with_hands(self, probs: np.ndarray, hand_points: np.ndarray) -> np.ndarray:
+        """Combine the image model's probabilities with the head's, for rows that have landmarks."""
+        has = ~np.isnan(hand_points).any(axis=(1, 2))
+        if self._head is None or not has.any():
+            return probs
+        out = probs.copy()
+        out[has] = landmarks.combine(probs[has], self._head.probabilities(hand_points[has]))
+        return out
 
     def predict(self, images: Sequence[np.ndarray | bytes]) -> list[Prediction]:
         """Images of any size (bytes or arrays) -> one Prediction each, via the one preprocess."""
         prepped = [preprocess(img) for img in images]
         if not prepped:
             return []
-        probs = self.probabilities(np.stack([p.pixels for p in prepped]))
+        probs = self.probabilities(np.stack([p.pixels for p in prepped]),
+                                   landmarks.as_array([p.hand_points for p in prepped]))
         return [self._prediction(p, row) for p, row in zip(prepped, probs)]
 
     def _prediction(self, prepped: Preprocessed, row: np.ndarray) -> Prediction:

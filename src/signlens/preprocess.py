@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from signlens import hand
+from signlens import hand, landmarks
 from signlens.errors import SignlensError
 
 SIZE = 28
@@ -29,6 +29,8 @@ PREPROCESS_SPEC = {
     "photo": "square crop around the hand (hand.py; centre crop if none found), grayscale, INTER_AREA "
     "resize, hand/background intensities matched to Sign-MNIST (normalize), Gaussian blur sigma 0.5 "
     "to match its sharpness",
+    "hand_points": "photos with a hand found: 21 MediaPipe hand landmarks of the crop, 1.16x wider "
+    "(landmarks.py), for an artifact's hand-landmark head",
 }
 #: Sign-MNIST train split: overall pixel mean/std, and the levels photos are mapped to.
 SIGN_MNIST_MEAN, SIGN_MNIST_STD = 159.0, 49.0
@@ -55,6 +57,7 @@ class Preprocessed:
     pixels: np.ndarray  # (28, 28) uint8
     box: tuple[int, int, int, int]  # (x, y, w, h) of the crop in the source image
     hand_found: bool  # False: no hand found, fell back to a centre crop (or input was a grid)
+    hand_points: np.ndarray | None = None  # (21, 3) hand landmarks of a photo's hand (landmarks.py)
 
 
 def _upright(img: Image.Image) -> Image.Image:
@@ -128,8 +131,11 @@ def preprocess(image: np.ndarray | bytes) -> Preprocessed:
     gray = to_grayscale(image)
     if gray.shape == (SIZE, SIZE):  # already a model grid (Sign-MNIST row, canvas): untouched
         return Preprocessed(gray.copy(), (0, 0, SIZE, SIZE), hand_found=False)
-    colour = image[:, :, :3] if image.ndim == 3 and image.shape[2] >= 3 else gray
-    found = hand.find_hand(np.ascontiguousarray(colour, dtype=np.uint8))
+    if image.ndim == 3 and image.shape[2] >= 3:
+        rgb = np.ascontiguousarray(image[:, :, :3], dtype=np.uint8)
+    else:
+        rgb = cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
+    found = hand.find_hand(rgb)
     crop = hand.crop(gray, found.box, found.background)
     pixels = cv2.resize(crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
     mask = None
@@ -137,7 +143,8 @@ def preprocess(image: np.ndarray | bytes) -> Preprocessed:
         mask_crop = hand.crop(found.mask.astype(np.float32), found.box, 0.0)
         mask = cv2.resize(mask_crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
     soft = cv2.GaussianBlur(normalize(pixels, mask), (0, 0), PHOTO_BLUR_SIGMA)
-    return Preprocessed(soft, found.box, hand_found=found.found)
+    points = landmarks.photo_points(rgb, found.box) if found.found else None
+    return Preprocessed(soft, found.box, hand_found=found.found, hand_points=points)
 
 
 def to_model_input(pixels: np.ndarray) -> np.ndarray:

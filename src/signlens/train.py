@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from signlens import artifact, config, domain, labels, models, plots
+from signlens import artifact, config, domain, hand_head, labels, models, plots
 from signlens.config import TrainConfig
 from signlens.data import Dataset, load
 from signlens.data.split import train_val_split
@@ -190,6 +190,10 @@ def train(
         extra={"data_source": data.source, "excluded_rows": excluded, "n_train": len(train_data),
                "n_val": 0 if val_data is None else len(val_data)},
     )
+    if cfg.hand_head:
+        # The whole train split: the head is not validated (its job is photos, which no split has).
+        head = hand_head.train(data, cfg.seed, cfg.hand_head_per_letter, progress=bool(verbose != 0))
+        artifact.save_hand_head(out_dir, head.model, head.record)
     plots.learning_curves({cfg.model: history}, out_dir / "learning_curves.png")
     shutil.rmtree(checkpoint, ignore_errors=True)  # finished: nothing left to resume
     (out_dir / EPOCH_LOG).unlink(missing_ok=True)

@@ -17,6 +17,7 @@ class Dataset:
     fingerprint: str
     ids: tuple[str, ...]  # "line N" for CSV rows, the file path for images
     skipped: tuple[DataError, ...] = field(default=())
+    hand_points: np.ndarray | None = None  # photos: (N, 21, 3) hand landmarks, NaN where none
 
     def __len__(self) -> int:
         return len(self.y)
@@ -26,4 +27,6 @@ class Dataset:
 
         index = np.asarray(index)
         x, y = self.x[index], self.y[index]
-        return Dataset(x, y, self.source + source_suffix, fingerprint(x, y), tuple(self.ids[i] for i in index))
+        points = None if self.hand_points is None else self.hand_points[index]
+        return Dataset(x, y, self.source + source_suffix, fingerprint(x, y), tuple(self.ids[i] for i in index),
+                       hand_points=points)

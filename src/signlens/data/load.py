@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from signlens import labels
+from signlens import labels, landmarks
 from signlens.data.dataset import Dataset
 from signlens.data.fingerprint import file_sha256, fingerprint
 from signlens.data.validate import read_csv
@@ -75,23 +75,24 @@ def _load_folder(root: Path, skip_invalid: bool) -> Dataset:
         items += [(p, y) for p in sorted(d.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
     if not items:
         raise DataError(str(root), "no .png/.jpg/.jpeg images in the letter folders")
-    xs, ys, ids, skipped = [], [], [], []
+    xs, ys, ids, points, skipped = [], [], [], [], []
     for path, y in tqdm(items, desc=f"reading {root.name}", unit="img", disable=len(items) < 200):
         try:
-            pixels = preprocess(path.read_bytes()).pixels
+            prepped = preprocess(path.read_bytes())
         except (ImageDecodeError, OSError) as exc:
             err = DataError(str(path), f"unreadable image: {exc}")
             if not skip_invalid:
                 raise err from None
             skipped.append(err)
             continue
-        xs.append(pixels)
+        xs.append(prepped.pixels)
+        points.append(prepped.hand_points)
         ys.append(y)
         ids.append(str(path))
     if not xs:
         raise DataError(str(root), "no readable images")
     x, yarr = np.stack(xs), np.asarray(ys, dtype=np.int64)
-    return Dataset(x, yarr, str(root), fingerprint(x, yarr), tuple(ids), tuple(skipped))
+    return Dataset(x, yarr, str(root), fingerprint(x, yarr), tuple(ids), tuple(skipped), landmarks.as_array(points))
 
 
 def load(path: str | Path | None = None, split: str = "train", skip_invalid: bool = False) -> Dataset:

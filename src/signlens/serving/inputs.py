@@ -4,8 +4,8 @@ Accepted for one image: a raw image/png|jpeg|webp body, multipart/form-data with
 file, or JSON `{"image": base64 or data: URL}` / `{"pixels": 784 numbers or 28×28}`. The batch
 endpoint takes multipart `images` files or JSON `{"items": [...]}` of the same JSON objects.
 A big image is decoded on a worker thread: it costs milliseconds the event loop must not spend.
-A small one (a 28×28 grid, a thumbnail) is decoded in place: that takes ~60 µs, less than the
-hand-off to a thread (~80 µs more, measured on the 2-core CI machine).
+A 28×28 grid is decoded in place: that takes ~60 µs, less than the hand-off to a thread (~80 µs
+more, measured on the 2-core CI machine); anything larger is a photo, with hand finding to do.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from signlens.errors import SignlensError
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 JSON_TYPE = "application/json"
 MULTIPART_TYPE = "multipart/form-data"
-INLINE_MAX_PIXELS = 64 * 64  # images up to this size are decoded on the event loop
+INLINE_MAX_PIXELS = SIZE * SIZE  # images up to this size are decoded on the event loop
 
 
 class BadInput(Exception):
@@ -88,7 +88,7 @@ def grid_from_bytes(data: bytes, max_pixels: int) -> Input:
         p = preprocess(image)
     except SignlensError as exc:
         raise BadInput(422, "bad_image", str(exc)) from None
-    return Input(p.pixels, p.box, p.hand_found, width=image.shape[1], height=image.shape[0])
+    return Input(p.pixels, p.box, p.hand_found, p.hand_points, width=image.shape[1], height=image.shape[0])
 
 
 def _is_small(data: bytes) -> bool:

@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field
 
-from signlens import labels
+from signlens import labels, landmarks
 from signlens.production.predlog import add_feedback
 from signlens.serving import inputs
 from signlens.serving.inputs import BadInput, Input
@@ -124,10 +124,16 @@ def _choose(request: Request, model: str | None) -> Choice:
     return choice
 
 
-async def _infer(request: Request, variant: str, grids: np.ndarray) -> tuple[Any, np.ndarray]:
-    """Look the model up and submit with no await in between: a hot swap never strands a request."""
+async def _infer(request: Request, variant: str, subs: list[Input]) -> tuple[Any, np.ndarray]:
+    """Look the model up and submit with no await in between: a hot swap never strands a request.
+
+    The image model runs batched; photos with hand landmarks then get the model's hand-landmark
+    head too (a sub-millisecond call, not worth batching)."""
     served = request.app.state.models[variant]
-    return served, await served.batcher.submit(grids)
+    probs = await served.batcher.submit(np.stack([s.pixels for s in subs]))
+    if any(s.hand_points is not None for s in subs):
+        probs = served.predictor.with_hands(probs, landmarks.as_array([s.hand_points for s in subs]))
+    return served, probs
 
 
 def _tag(request: Request, response: Response, choice: Choice, start: float) -> None:
@@ -173,7 +179,7 @@ async def predict(request: Request, model: str | None = ModelQuery) -> JSONRespo
     start = time.perf_counter()
     choice = _choose(request, model)
     sub = await inputs.read_one(request, request.app.state.settings.max_image_pixels)
-    served, probs = await _infer(request, choice.variant, sub.pixels[None])
+    served, probs = await _infer(request, choice.variant, [sub])
     response = JSONResponse(_answer(request, served, sub, probs[0], start))
     _tag(request, response, choice, start)
     return response
@@ -186,7 +192,7 @@ async def predict_batch(request: Request, model: str | None = ModelQuery) -> JSO
     choice = _choose(request, model)
     settings = request.app.state.settings
     subs = await inputs.read_many(request, settings.max_image_pixels, settings.max_batch_images)
-    served, probs = await _infer(request, choice.variant, np.stack([s.pixels for s in subs]))
+    served, probs = await _infer(request, choice.variant, subs)
     preds = [_answer(request, served, s, row, start) for s, row in zip(subs, probs)]
     response = JSONResponse({"predictions": preds, "latency_ms": (time.perf_counter() - start) * 1000})
     _tag(request, response, choice, start)

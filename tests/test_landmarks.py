@@ -1,0 +1,165 @@
+"""Hand landmarks and the hand-landmark head: the photo path that carries Sign-MNIST over to real photos.
+
+Real hands come from the committed Sign-MNIST examples: as 28×28 grids, and upscaled onto a black
+frame, which `preprocess` treats as a photo (hand finding, landmarks).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from signlens import artifact, hand_head, labels, landmarks
+from signlens.data import load
+from signlens.errors import ArtifactError
+from signlens.evaluate import evaluate
+from signlens.finetune import finetune
+from signlens.predictor import Predictor
+from signlens.preprocess import preprocess
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def example(letter: str) -> np.ndarray:
+    return np.asarray(Image.open(EXAMPLES / f"{letter}.png"))
+
+
+def as_photo(grid: np.ndarray, side: int = 240) -> np.ndarray:
+    """A 28×28 hand upscaled to 160 px, centred on a black RGB frame: a segmented hand photo."""
+    hand = cv2.resize(grid, (160, 160), interpolation=cv2.INTER_CUBIC)
+    frame = np.zeros((side, side), np.uint8)
+    off = (side - 160) // 2
+    frame[off : off + 160, off : off + 160] = hand
+    return cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
+
+
+@pytest.fixture(scope="module")
+def example_points() -> tuple[np.ndarray, np.ndarray]:
+    found = [(landmarks.grid_points(example(c)), i) for i, c in enumerate(labels.LETTERS)]
+    points = np.stack([p for p, _ in found if p is not None])
+    return points, np.array([i for p, i in found if p is not None])
+
+
+def test_landmarks_are_found_in_sign_mnist_hands_and_not_in_a_blank(example_points) -> None:
+    points, letters = example_points
+    assert points.shape[1:] == (21, 3)
+    assert len(letters) >= 20  # the landmark model misses ~4% of Sign-MNIST hands
+    assert landmarks.grid_points(np.full((28, 28), 128, np.uint8)) is None
+
+
+def test_features_keep_the_handshape_and_drop_position_and_size(example_points) -> None:
+    points = example_points[0][:3]
+    moved = points * 1.7 + np.array([30.0, -12.0, 5.0], np.float32)
+    np.testing.assert_allclose(landmarks.features(moved), landmarks.features(points), rtol=1e-4, atol=1e-4)
+    assert landmarks.features(points).shape == (3, landmarks.N_FEATURES)
+    np.testing.assert_array_equal(landmarks.mirrored(landmarks.mirrored(points)), points)
+    assert not np.allclose(landmarks.features(landmarks.mirrored(points)), landmarks.features(points))
+
+
+def test_combine_is_a_renormalized_product() -> None:
+    sure_b = np.full(24, 0.01)
+    sure_b[1] = 0.77
+    uniform = np.full(24, 1 / 24)
+    both = landmarks.combine(np.stack([uniform, sure_b]), np.stack([sure_b, uniform]))
+    np.testing.assert_allclose(both.sum(axis=1), 1.0, rtol=1e-5)
+    assert list(both.argmax(axis=1)) == [1, 1]  # an undecided expert defers to the other
+
+
+def test_photo_preprocessing_gives_landmarks_only_when_it_finds_a_hand() -> None:
+    assert preprocess(as_photo(example("B"))).hand_points is not None
+    blank = preprocess(np.full((200, 200, 3), 90, np.uint8))
+    assert not blank.hand_found and blank.hand_points is None
+    assert preprocess(example("B")).hand_points is None  # a 28×28 grid is passed through untouched
+
+
+@pytest.fixture()
+def headed_artifact(tmp_path: Path, tiny_artifact: Path, example_points) -> Path:
+    points, letters = example_points
+    path = tmp_path / "headed"
+    shutil.copytree(tiny_artifact, path)
+    head = hand_head.fit(np.repeat(points, 8, axis=0), np.repeat(letters, 8), seed=0, epochs=30)
+    artifact.save_hand_head(path, head, {"test": True})
+    return path
+
+
+def test_head_round_trips_changes_the_version_and_decides_photos(headed_artifact: Path, tiny_artifact: Path,
+                                                                 example_points) -> None:
+    points, letters = example_points
+    art = artifact.load(headed_artifact)
+    assert art.hand_head is not None and art.meta["hand_head"] == {"test": True}
+    assert art.version != artifact.load(tiny_artifact).version
+    assert (hand_head.HeadRunner(art.hand_head).probabilities(points).argmax(axis=1) == letters).mean() >= 0.9
+    predictor = Predictor(art)
+    grids = np.stack([example(labels.LETTERS[i]) for i in letters])
+    image_only = predictor.probabilities(grids)
+    with_hands = predictor.probabilities(grids, points)
+    # the tiny model knows only synthetic bars and is sure of them; the head shifts its answers
+    assert not np.allclose(with_hands, image_only, atol=1e-3)
+    np.testing.assert_allclose(with_hands.sum(axis=1), 1.0, rtol=1e-4)
+    no_points = np.full_like(points, np.nan)
+    np.testing.assert_array_equal(predictor.probabilities(grids, no_points), image_only)
+
+
+def test_a_damaged_head_is_a_clear_error(headed_artifact: Path) -> None:
+    (headed_artifact / artifact.HEAD_FILE).write_bytes(b"not a keras file")
+    with pytest.raises(ArtifactError, match="hand-landmark head"):
+        artifact.load(headed_artifact)
+
+
+def _photo_folder(root: Path, letters: list[str]) -> Path:
+    for c in letters:
+        (root / c).mkdir(parents=True)
+        Image.fromarray(as_photo(example(c))).save(root / c / "1.png")
+    return root
+
+
+def test_evaluate_on_photos_reports_what_the_head_adds(headed_artifact: Path, tmp_path: Path) -> None:
+    data = load(_photo_folder(tmp_path / "photos", ["A", "B", "L", "V", "Y"]))
+    assert data.hand_points is not None and not np.isnan(data.hand_points).all()
+    report = evaluate(artifact.load(headed_artifact), data)
+    assert report["hand_landmarks"]["n_with_landmarks"] >= 4
+    assert 0 <= report["hand_landmarks"]["image_model_accuracy"] <= 1
+
+
+def test_finetune_carries_the_head_over_and_teaches_it(headed_artifact: Path, tmp_path: Path, tiny_csv: Path) -> None:
+    user = load(_photo_folder(tmp_path / "me", ["A", "B", "L"]))
+    out = tmp_path / "personal"
+    finetune(artifact.load(headed_artifact), user, out, anchor=load(tiny_csv), epochs=1, n_anchor=48)
+    personal = artifact.load(out)
+    assert personal.hand_head is not None
+    assert personal.meta["hand_head"]["finetune_photos_with_landmarks"] >= 2
+
+
+def test_photo_bytes_reach_the_head_through_predict(headed_artifact: Path) -> None:
+    buf = io.BytesIO()
+    Image.fromarray(as_photo(example("L"))).save(buf, "PNG")
+    art = artifact.load(headed_artifact)
+    predictor = Predictor(art)
+    [pred] = predictor.predict([buf.getvalue()])
+    points = pred.preprocessed.hand_points
+    assert points is not None
+    expected = landmarks.combine(predictor.probabilities(pred.preprocessed.pixels[None]),
+                                 hand_head.HeadRunner(art.hand_head).probabilities(points[None]))[0]
+    np.testing.assert_allclose([pred.probabilities[c] for c in labels.LETTERS], expected, rtol=1e-4, atol=1e-7)
+
+
+def test_the_server_answers_photos_with_the_head_too(headed_artifact: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from signlens.serving.app import create_app
+    from signlens.serving.settings import ServeSettings
+
+    buf = io.BytesIO()
+    Image.fromarray(as_photo(example("V"))).save(buf, "PNG")
+    [local] = Predictor(artifact.load(headed_artifact)).predict([buf.getvalue()])
+    with TestClient(create_app(ServeSettings(models=(("headed", str(headed_artifact)),)))) as client:
+        answer = client.post("/v1/predict", content=buf.getvalue(), headers={"content-type": "image/png"}).json()
+    assert answer["letter"] == local.letter
+    np.testing.assert_allclose([answer["probabilities"][c] for c in labels.LETTERS],
+                               [local.probabilities[c] for c in labels.LETTERS], rtol=1e-4, atol=1e-7)
