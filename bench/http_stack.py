@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import subprocess
 import sys
@@ -58,17 +59,8 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=8)
     args = p.parse_args()
     serving.PNG = serving.sample_png()
-    results: dict[str, list[tuple[float, float, float]]] = {f"{loop}+{http}": [] for loop, http in STACKS}
-    for r in range(args.rounds):
-        for loop, http in STACKS:
-            row = trial(args.model, loop, http, args.clients, args.requests)
-            results[f"{loop}+{http}"].append(row)
-            print(f"  round {r}: {loop}+{http}: {row[0]:.0f} req/s, p50 {row[1]:.1f} ms, p99 {row[2]:.1f} ms", flush=True)
-    print(f"\nsignlens server, {args.clients} clients, {args.requests} requests per round, {os.cpu_count()} CPUs")
-    print(f"{'stack':20s} {'req/s':>7s} {'p50 ms':>7s} {'p99 ms':>7s}   (mean over {args.rounds} rounds)")
-    for name, rows in results.items():
-        m = np.mean(rows, axis=0)
-        print(f"{name:20s} {m[0]:7.0f} {m[1]:7.1f} {m[2]:7.1f}")
+    serving.alternate({f"{loop}+{http}": functools.partial(trial, args.model, loop, http, args.clients, args.requests)
+                       for loop, http in STACKS}, args.rounds, args.clients, args.requests, "stack")
 
 
 if __name__ == "__main__":

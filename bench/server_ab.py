@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import subprocess
 import sys
@@ -59,20 +60,10 @@ def main() -> None:
                        check=True, capture_output=True)
         try:
             sources = {f"baseline {rev}": tree / "src", "this checkout": serving.ROOT / "src"}
-            results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in sources}
-            for r in range(args.rounds):
-                for name, src in sources.items():
-                    row = trial(src, args.model, args.clients, args.requests)
-                    results[name].append(row)
-                    print(f"  round {r}: {name}: {row[0]:.0f} req/s, p50 {row[1]:.1f} ms, p99 {row[2]:.1f} ms",
-                          flush=True)
+            serving.alternate({name: functools.partial(trial, src, args.model, args.clients, args.requests)
+                               for name, src in sources.items()}, args.rounds, args.clients, args.requests, "server")
         finally:
             subprocess.run(["git", "-C", str(serving.ROOT), "worktree", "remove", "--force", str(tree)], check=False)
-    print(f"\nsignlens server, {args.clients} clients, {args.requests} requests per round, {os.cpu_count()} CPUs")
-    print(f"{'server':20s} {'req/s':>7s} {'p50 ms':>7s} {'p99 ms':>7s}   (mean over {args.rounds} rounds)")
-    for name, rows in results.items():
-        m = np.mean(rows, axis=0)
-        print(f"{name:20s} {m[0]:7.0f} {m[1]:7.1f} {m[2]:7.1f}")
 
 
 if __name__ == "__main__":

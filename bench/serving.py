@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from fastapi import FastAPI, Request
@@ -97,6 +98,25 @@ async def load(url: str, clients: int, n_requests: int) -> tuple[float, np.ndarr
         await asyncio.gather(*[client(session) for _ in range(clients)])
         elapsed = time.perf_counter() - start_t
     return len(latencies) / elapsed, np.asarray(latencies), failures
+
+
+Row = tuple[float, float, float]  # req/s, p50 ms, p99 ms
+
+
+def alternate(trials: dict[str, Callable[[], Row]], rounds: int, clients: int, requests: int,
+              column: str) -> None:
+    """Run each trial once per round, in turn (a noisy host drifts over all alike); print means."""
+    results: dict[str, list[Row]] = {name: [] for name in trials}
+    for r in range(rounds):
+        for name, trial in trials.items():
+            row = trial()
+            results[name].append(row)
+            print(f"  round {r}: {name}: {row[0]:.0f} req/s, p50 {row[1]:.1f} ms, p99 {row[2]:.1f} ms", flush=True)
+    print(f"\nsignlens server, {clients} clients, {requests} requests per round, {os.cpu_count()} CPUs")
+    print(f"{column:20s} {'req/s':>7s} {'p50 ms':>7s} {'p99 ms':>7s}   (mean over {rounds} rounds)")
+    for name, rows in results.items():
+        m = np.mean(rows, axis=0)
+        print(f"{name:20s} {m[0]:7.0f} {m[1]:7.1f} {m[2]:7.1f}")
 
 
 def in_process_p50(model: str) -> tuple[float, float]:
