@@ -10,14 +10,10 @@ rounds so a noisy host drifts over both alike, at 8 concurrent clients (the p99 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import functools
 import os
-import subprocess
 import sys
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import serving  # noqa: E402
@@ -35,20 +31,10 @@ uvicorn.run(create_app(build_settings(args)), host="127.0.0.1", port=int(port), 
 """
 
 
-def trial(model: str, loop: str, http: str, clients: int, n: int) -> tuple[float, float, float]:
+def trial(model: str, loop: str, http: str, clients: int, n: int) -> serving.Row:
     port = serving.free_port()
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), loop, http, model], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        asyncio.run(serving.wait_ready(url, proc))
-        asyncio.run(serving.load(url, clients, 300))  # warm-up
-        rps, lat, _ = asyncio.run(serving.load(url, clients, n))
-        return rps, *(float(v) for v in np.percentile(lat, [50, 99]) * 1000)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    cmd = [sys.executable, "-c", SERVER, str(port), loop, http, model]
+    return serving.measure(cmd, dict(os.environ), port, clients, n)
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ load is 8 concurrent clients by default, the p99 target's setting.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import functools
 import os
 import subprocess
@@ -19,28 +18,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import serving  # noqa: E402
 
 
-def trial(src: Path, model: str, clients: int, n: int) -> tuple[float, float, float]:
+def trial(src: Path, model: str, clients: int, n: int) -> serving.Row:
     port = serving.free_port()
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(src)}
-    proc = subprocess.Popen([sys.executable, "-m", "signlens.cli", "serve", f"bench={model}", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        asyncio.run(serving.wait_ready(url, proc))
-        asyncio.run(serving.load(url, clients, 300))  # warm-up
-        rps, lat, fails = asyncio.run(serving.load(url, clients, n))
-        if fails:
-            raise RuntimeError(f"{fails} requests failed against {src}")
-        return rps, *(float(v) for v in np.percentile(lat, [50, 99]) * 1000)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    cmd = [sys.executable, "-m", "signlens.cli", "serve", f"bench={model}", "--port", str(port)]
+    return serving.measure(cmd, {**os.environ, "PYTHONPATH": str(src)}, port, clients, n)
 
 
 def main() -> None:

@@ -103,6 +103,24 @@ async def load(url: str, clients: int, n_requests: int) -> tuple[float, np.ndarr
 Row = tuple[float, float, float]  # req/s, p50 ms, p99 ms
 
 
+def measure(cmd: list[str], env: dict[str, str], port: int, clients: int, n: int) -> Row:
+    """Start a server (`cmd` listening on `port`), warm it up, load it; stop it. -> req/s, p50, p99."""
+    proc = subprocess.Popen(cmd, env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        asyncio.run(wait_ready(url, proc))
+        asyncio.run(load(url, clients, 300))  # warm-up
+        rps, lat, fails = asyncio.run(load(url, clients, n))
+        if fails:
+            raise RuntimeError(f"{fails} of {n} requests failed against {' '.join(cmd)}")
+        p50, p99 = (float(v) for v in np.percentile(lat, [50, 99]) * 1000)
+        return rps, p50, p99
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def alternate(trials: dict[str, Callable[[], Row]], rounds: int, clients: int, requests: int,
               column: str) -> None:
     """Run each trial once per round, in turn (a noisy host drifts over all alike); print means."""
