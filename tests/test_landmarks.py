@@ -94,8 +94,8 @@ def test_head_round_trips_changes_the_version_and_decides_photos(headed_artifact
     art = artifact.load(headed_artifact)
     assert art.hand_head is not None and art.meta["hand_head"] == {"test": True}
     assert art.version != artifact.load(tiny_artifact).version
-    assert (hand_head.HeadRunner(art.hand_head).probabilities(points).argmax(axis=1) == letters).mean() >= 0.9
     predictor = Predictor(art)
+    assert (predictor.hand_probabilities(points).argmax(axis=1) == letters).mean() >= 0.9
     grids = np.stack([example(labels.LETTERS[i]) for i in letters])
     image_only = predictor.probabilities(grids)
     with_hands = predictor.probabilities(grids, points)
@@ -145,7 +145,7 @@ def test_photo_bytes_reach_the_head_through_predict(headed_artifact: Path) -> No
     points = pred.preprocessed.hand_points
     assert points is not None
     expected = landmarks.combine(predictor.probabilities(pred.preprocessed.pixels[None]),
-                                 hand_head.HeadRunner(art.hand_head).probabilities(points[None]))[0]
+                                 predictor.hand_probabilities(points[None]))[0]
     np.testing.assert_allclose([pred.probabilities[c] for c in labels.LETTERS], expected, rtol=1e-4, atol=1e-7)
 
 

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from signlens import artifact, hand_head, labels, landmarks, models
+from signlens import artifact, hand_head, labels, models
 from signlens.artifact import Artifact
 from signlens.data import Dataset, load
 from signlens.errors import SignlensError
@@ -111,7 +111,9 @@ def _finetune_head(head: keras.Model, user: Dataset, anchor: Dataset, n_anchor: 
                    seed: int) -> tuple[keras.Model, int]:
     """The hand-landmark head learns the user's hands the same way: their landmarks, repeated, plus
     as many Sign-MNIST landmarks. Photos where no hand was found have no landmarks to give."""
-    points = user.hand_points if user.hand_points is not None else np.zeros((0, landmarks.N_POINTS, 3))
+    if user.hand_points is None:  # a CSV: grids, no photos
+        return head, 0
+    points = user.hand_points
     has = ~np.isnan(points).any(axis=(1, 2))
     if not has.any():
         return head, 0

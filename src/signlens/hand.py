@@ -94,9 +94,7 @@ def square_box(mask: np.ndarray, margin: float = MARGIN) -> Box:
 
 
 def find_hand(rgb: np.ndarray) -> Hand:
-    """Locate the hand in an RGB (or gray) uint8 image; deterministic, no model download."""
-    if rgb.ndim == 2:
-        rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
+    """Locate the hand in an RGB uint8 image; deterministic, no model download."""
     h, w = rgb.shape[:2]
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     scale = min(1.0, WORK_SIDE / max(h, w))
@@ -117,12 +115,13 @@ def find_hand(rgb: np.ndarray) -> Hand:
     return Hand(centre_square(h, w), False, np.zeros((h, w), bool), background)
 
 
-def crop(gray: np.ndarray, box: Box, fill: float) -> np.ndarray:
-    """Cut `box` out of `gray`, padding with `fill` where the box reaches outside the image."""
+def crop(image: np.ndarray, box: Box, fill: float) -> np.ndarray:
+    """Cut `box` out of a gray or colour image, padding with `fill` where it reaches outside."""
     x, y, side, _ = box
-    h, w = gray.shape
+    h, w = image.shape[:2]
     pad = max(0, -x, -y, x + side - w, y + side - h)
     if pad:
-        gray = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=int(round(fill)))
+        level = int(round(fill))
+        image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(level, level, level))
         x, y = x + pad, y + pad
-    return gray[y : y + side, x : x + side]
+    return image[y : y + side, x : x + side]

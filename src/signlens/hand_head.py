@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
-import tensorflow as tf
 from tqdm import tqdm
 
 from signlens import labels, landmarks
@@ -96,17 +95,3 @@ def train(data: Dataset, seed: int, per_letter: int = PER_LETTER, progress: bool
         "train_accuracy": round(float(acc), 4),
         "seconds": round(time.perf_counter() - started, 1),
     })
-
-
-class HeadRunner:
-    """Calls the head through a concrete function: a single photo costs well under a millisecond."""
-
-    def __init__(self, model: keras.Model):
-        call = tf.function(lambda x: model(x, training=False),
-                           input_signature=[tf.TensorSpec([None, landmarks.N_FEATURES], tf.float32)]
-                           ).get_concrete_function()
-        self._call = call
-
-    def probabilities(self, points: np.ndarray) -> np.ndarray:
-        """(N, 21, 3) landmarks, no NaN rows -> (N, 24) probabilities."""
-        return self._call(tf.constant(landmarks.features(points))).numpy()

@@ -17,9 +17,12 @@ from __future__ import annotations
 import itertools
 import threading
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+
+from signlens import hand
 
 MODEL_PATH = Path(__file__).parent / "assets" / "hand_landmark_full.tflite"
 INPUT_SIDE = 224
@@ -38,24 +41,27 @@ class _Model:
     """The LiteRT interpreter, loaded on first use; one call at a time (it is not thread-safe)."""
 
     _lock = threading.Lock()
-    _interp = None
+    _loaded: tuple[Any, int, int, int] | None = None  # interpreter, input, points and presence tensors
+
+    @classmethod
+    def _load(cls) -> tuple[Any, int, int, int]:
+        from ai_edge_litert.interpreter import Interpreter
+
+        interp = Interpreter(model_path=str(MODEL_PATH), num_threads=1)
+        interp.allocate_tensors()
+        outputs = {d["name"]: d["index"] for d in interp.get_output_details()}
+        return interp, interp.get_input_details()[0]["index"], outputs["Identity"], outputs["Identity_1"]
 
     @classmethod
     def run(cls, rgb: np.ndarray) -> tuple[np.ndarray, float]:
         with cls._lock:
-            if cls._interp is None:
-                from ai_edge_litert.interpreter import Interpreter
-
-                interp = Interpreter(model_path=str(MODEL_PATH), num_threads=1)
-                interp.allocate_tensors()
-                cls._interp = interp
-            interp = cls._interp
-            outputs = {d["name"]: d["index"] for d in interp.get_output_details()}
-            interp.set_tensor(interp.get_input_details()[0]["index"], (rgb.astype(np.float32) / 255.0)[None])
+            if cls._loaded is None:
+                cls._loaded = cls._load()
+            interp, image, points, presence = cls._loaded
+            interp.set_tensor(image, (rgb.astype(np.float32) / 255.0)[None])
             interp.invoke()
-            points = interp.get_tensor(outputs["Identity"]).reshape(N_POINTS, 3).copy()
-            presence = float(interp.get_tensor(outputs["Identity_1"]).ravel()[0])
-        return points, presence
+            return (interp.get_tensor(points).reshape(N_POINTS, 3).copy(),
+                    float(interp.get_tensor(presence).ravel()[0]))
 
 
 def _points(rgb: np.ndarray) -> np.ndarray | None:
@@ -67,14 +73,9 @@ def _points(rgb: np.ndarray) -> np.ndarray | None:
 def photo_points(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
     """Landmarks of the hand inside `box` (the square crop `find_hand` chose) of an RGB photo."""
     x, y, side, _ = box
-    grown = side * CROP_SCALE
-    cx, cy = x + side / 2, y + side / 2
-    x0, y0, s = int(round(cx - grown / 2)), int(round(cy - grown / 2)), int(round(grown))
-    h, w = rgb.shape[:2]
-    pad = max(0, -x0, -y0, x0 + s - w, y0 + s - h)
-    if pad:
-        rgb = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
-    crop = rgb[y0 + pad : y0 + pad + s, x0 + pad : x0 + pad + s]
+    grown = int(round(side * CROP_SCALE))
+    wider = (int(round(x + (side - grown) / 2)), int(round(y + (side - grown) / 2)), grown, grown)
+    crop = hand.crop(rgb, wider, fill=0)
     return _points(cv2.resize(np.ascontiguousarray(crop), (INPUT_SIDE, INPUT_SIDE), interpolation=cv2.INTER_AREA))
 
 

@@ -12,16 +12,24 @@ When the artifact has a hand-landmark head and a photo's hand landmarks are know
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from signlens import labels, landmarks
 from signlens.artifact import Artifact
-from signlens.hand_head import HeadRunner
+from signlens.errors import SignlensError
 from signlens.modelref import resolve
 from signlens.preprocess import Preprocessed, preprocess, to_model_input
+
+
+def _concrete(model: keras.Model, shape: list[int | None]) -> Callable[[np.ndarray], np.ndarray]:
+    """numpy in, numpy out, through the model's concrete function (no per-call dispatch)."""
+    call = tf.function(lambda x: model(x, training=False),
+                       input_signature=[tf.TensorSpec(shape, tf.float32)]).get_concrete_function()
+    return lambda x: call(tf.constant(x, tf.float32)).numpy()
 
 
 @dataclass(frozen=True)
@@ -45,12 +53,8 @@ class Predictor:
         if hasattr(model, "probabilities"):  # a non-Keras backend (TFLite): numpy in, numpy out
             self._run = model.probabilities
         else:
-            call = tf.function(
-                lambda x: model(x, training=False),
-                input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
-            ).get_concrete_function()
-            self._run = lambda x: call(tf.constant(x)).numpy()
-        self._head = HeadRunner(art.hand_head) if art.hand_head is not None else None
+            self._run = _concrete(model, [None, 28, 28, 1])
+        self._head = _concrete(art.hand_head, [None, landmarks.N_FEATURES]) if art.hand_head is not None else None
 
     @classmethod
     def from_ref(cls, ref: str | None = None) -> "Predictor":
@@ -77,8 +81,14 @@ class Predictor:
         if self._head is None or not has.any():
             return probs
         out = probs.copy()
-        out[has] = landmarks.combine(probs[has], self._head.probabilities(hand_points[has]))
+        out[has] = landmarks.combine(probs[has], self.hand_probabilities(hand_points[has]))
         return out
+
+    def hand_probabilities(self, hand_points: np.ndarray) -> np.ndarray:
+        """The hand-landmark head alone: (N, 21, 3) landmarks, no NaN rows -> (N, 24)."""
+        if self._head is None:
+            raise SignlensError(f"{self.name} has no hand-landmark head (signlens add-hand-head)")
+        return self._head(landmarks.features(hand_points))
 
     def predict(self, images: Sequence[np.ndarray | bytes]) -> list[Prediction]:
         """Images of any size (bytes or arrays) -> one Prediction each, via the one preprocess."""

@@ -131,9 +131,7 @@ async def _infer(request: Request, variant: str, subs: list[Input]) -> tuple[Any
     head too (a sub-millisecond call, not worth batching)."""
     served = request.app.state.models[variant]
     probs = await served.batcher.submit(np.stack([s.pixels for s in subs]))
-    if any(s.hand_points is not None for s in subs):
-        probs = served.predictor.with_hands(probs, landmarks.as_array([s.hand_points for s in subs]))
-    return served, probs
+    return served, served.predictor.with_hands(probs, landmarks.as_array([s.hand_points for s in subs]))
 
 
 def _tag(request: Request, response: Response, choice: Choice, start: float) -> None:
