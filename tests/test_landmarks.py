@@ -163,3 +163,20 @@ def test_the_server_answers_photos_with_the_head_too(headed_artifact: Path) -> N
     assert answer["letter"] == local.letter
     np.testing.assert_allclose([answer["probabilities"][c] for c in labels.LETTERS],
                                [local.probabilities[c] for c in labels.LETTERS], rtol=1e-4, atol=1e-7)
+
+
+def test_batch_prediction_of_a_photo_folder_uses_the_head_too(headed_artifact: Path, tmp_path: Path) -> None:
+    import csv
+
+    from signlens import batch
+
+    folder = _photo_folder(tmp_path / "photos", ["B", "W"])
+    predictor = Predictor(artifact.load(headed_artifact))
+    batch.run(predictor, folder, tmp_path / "out.csv", all_probabilities=True, progress=False)
+    with open(tmp_path / "out.csv", newline="") as f:
+        rows = {row["id"]: row for row in csv.DictReader(f)}
+    for letter in ["B", "W"]:
+        [local] = predictor.predict([(folder / letter / "1.png").read_bytes()])
+        row = rows[f"{letter}/1.png"]
+        np.testing.assert_allclose([float(row[f"p_{c}"]) for c in labels.LETTERS],
+                                   [local.probabilities[c] for c in labels.LETTERS], atol=2e-6)

@@ -18,17 +18,17 @@ from typing import Iterator, TextIO
 import numpy as np
 from tqdm import tqdm
 
-from signlens import labels
+from signlens import labels, landmarks
 from signlens.data.load import image_files
 from signlens.data.validate import HEADER, N_PIXELS, _open_text, _rows
 from signlens.errors import DataError, SignlensError
 from signlens.predictor import Predictor
-from signlens.preprocess import ImageDecodeError, preprocess
+from signlens.preprocess import ImageDecodeError, Preprocessed, preprocess
 
 CHUNK = 1024
 ERROR_COLUMNS = ["id", "column", "reason"]
-#: One input: its id, and either its 28×28 grid or the error that makes it unusable.
-Item = tuple[str, "np.ndarray | DataError"]
+#: One input: its id, and either what `preprocess` made of it or the error that makes it unusable.
+Item = tuple[str, "Preprocessed | DataError"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,8 @@ def _csv_items(path: Path) -> Iterator[Item]:
             for line, row, is_last in rows:
                 if row in ([], [""]) and is_last:
                     continue
-                yield f"line {line}", _parse_pixels(name, line, row, skip, header)
+                grid = _parse_pixels(name, line, row, skip, header)
+                yield f"line {line}", grid if isinstance(grid, DataError) else preprocess(grid)
 
     return parsed()
 
@@ -96,7 +97,7 @@ def _folder_items(root: Path) -> Iterator[Item]:
     for path in image_files(root):
         rel = str(path.relative_to(root))
         try:
-            yield rel, preprocess(path.read_bytes()).pixels
+            yield rel, preprocess(path.read_bytes())
         except (ImageDecodeError, OSError) as exc:
             yield rel, DataError(str(path), f"unreadable image: {exc}")
 
@@ -167,12 +168,13 @@ def run(predictor: Predictor, source: Path, output: Path, *, resume: bool = Fals
     bar = tqdm(total=_count(source), unit="img", desc=f"predict {source.name}", disable=not progress,
                smoothing=0.1)
     ids: list[str] = []
-    grids: list[np.ndarray] = []
+    inputs: list[Preprocessed] = []
 
     def flush() -> None:
         nonlocal predicted
-        if grids:
-            probs = predictor.probabilities(np.stack(grids))
+        if inputs:
+            probs = predictor.probabilities(np.stack([p.pixels for p in inputs]),
+                                            landmarks.as_array([p.hand_points for p in inputs]))
             best = probs.argmax(1)
             for i, row, b in zip(ids, probs, best):
                 extra = [f"{p:.6f}" for p in row] if all_probabilities else []
@@ -182,7 +184,7 @@ def run(predictor: Predictor, source: Path, output: Path, *, resume: bool = Fals
         out_f.flush()
         err_f.flush()
         ids.clear()
-        grids.clear()
+        inputs.clear()
 
     try:
         for item_id, value in stream:
@@ -196,8 +198,8 @@ def run(predictor: Predictor, source: Path, output: Path, *, resume: bool = Fals
                 bar.update(1)
                 continue
             ids.append(item_id)
-            grids.append(value)
-            if len(grids) >= chunk_size:
+            inputs.append(value)
+            if len(inputs) >= chunk_size:
                 flush()
         flush()
     finally:
