@@ -71,8 +71,21 @@ def test_combine_is_a_renormalized_product() -> None:
     assert list(both.argmax(axis=1)) == [1, 1]  # an undecided expert defers to the other
 
 
+def test_views_that_missed_the_hand_do_not_count_when_pooling() -> None:
+    sure_b = np.full(24, 0.01)
+    sure_b[1] = 0.77
+    sure_c = np.roll(sure_b, 1)
+    probs = np.stack([[sure_b, sure_c], [sure_c, sure_b]])
+    pooled = landmarks.pool_views(probs, np.array([[True, False], [True, True]]))
+    np.testing.assert_allclose(pooled[0], sure_b, rtol=1e-5)  # one view: its own answer
+    assert pooled[1][1] == pytest.approx(pooled[1][2]) and pooled[1][1] > pooled[1][0]  # a tie of B and C
+    np.testing.assert_allclose(pooled.sum(axis=1), 1.0, rtol=1e-5)
+
+
 def test_photo_preprocessing_gives_landmarks_only_when_it_finds_a_hand() -> None:
-    assert preprocess(as_photo(example("B"))).hand_points is not None
+    points = preprocess(as_photo(example("B"))).hand_points
+    assert points is not None and points.shape == (len(landmarks.VIEWS), 21, 3)
+    assert landmarks.has_hand(points[None])[0]
     blank = preprocess(np.full((200, 200, 3), 90, np.uint8))
     assert not blank.hand_found and blank.hand_points is None
     assert preprocess(example("B")).hand_points is None  # a 28×28 grid is passed through untouched
@@ -95,14 +108,15 @@ def test_head_round_trips_changes_the_version_and_decides_photos(headed_artifact
     assert art.hand_head is not None and art.meta["hand_head"] == {"test": True}
     assert art.version != artifact.load(tiny_artifact).version
     predictor = Predictor(art)
-    assert (predictor.hand_probabilities(points).argmax(axis=1) == letters).mean() >= 0.9
+    one_view = points[:, None]  # (N, views=1, 21, 3)
+    assert (predictor.hand_probabilities(one_view).argmax(axis=1) == letters).mean() >= 0.9
     grids = np.stack([example(labels.LETTERS[i]) for i in letters])
     image_only = predictor.probabilities(grids)
-    with_hands = predictor.probabilities(grids, points)
+    with_hands = predictor.probabilities(grids, one_view)
     # the tiny model knows only synthetic bars and is sure of them; the head shifts its answers
     assert not np.allclose(with_hands, image_only, atol=1e-3)
     np.testing.assert_allclose(with_hands.sum(axis=1), 1.0, rtol=1e-4)
-    no_points = np.full_like(points, np.nan)
+    no_points = np.full_like(one_view, np.nan)
     np.testing.assert_array_equal(predictor.probabilities(grids, no_points), image_only)
 
 

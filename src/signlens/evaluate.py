@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from signlens import labels, plots
+from signlens import labels, landmarks, plots
 from signlens.artifact import Artifact
 from signlens.data import Dataset
 from signlens.predictor import Predictor
@@ -53,7 +53,7 @@ def evaluate(art: Artifact, data: Dataset, out_dir: Path | None = None) -> dict[
         "confusion_matrix": cm.tolist(),
     }
     if data.hand_points is not None and art.hand_head is not None:  # what each part contributes
-        has = ~np.isnan(data.hand_points).any(axis=(1, 2))
+        has = landmarks.has_hand(data.hand_points)
         report["hand_landmarks"] = {
             "n_with_landmarks": int(has.sum()),
             "image_model_accuracy": float((image_probs.argmax(axis=1) == data.y).mean()),

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from signlens import artifact, hand_head, labels, models
+from signlens import artifact, hand_head, labels, landmarks, models
 from signlens.artifact import Artifact
 from signlens.data import Dataset, load
 from signlens.errors import SignlensError
@@ -113,14 +113,17 @@ def _finetune_head(head: keras.Model, user: Dataset, anchor: Dataset, n_anchor: 
     as many Sign-MNIST landmarks. Photos where no hand was found have no landmarks to give."""
     if user.hand_points is None:  # a CSV: grids, no photos
         return head, 0
-    points = user.hand_points
-    has = ~np.isnan(points).any(axis=(1, 2))
-    if not has.any():
+    n_photos = int(landmarks.has_hand(user.hand_points).sum())
+    if n_photos == 0:
         return head, 0
+    # Every view that saw the hand is one more example of the user's handshape.
+    points = user.hand_points.reshape(-1, landmarks.N_POINTS, 3)
+    letters = np.repeat(user.y, user.hand_points.shape[1])
+    found = np.flatnonzero(~np.isnan(points).any(axis=(1, 2)))
     ref_points, ref_letters = hand_head.sample_points(
         anchor, per_letter=max(1, n_anchor // labels.N_CLASSES), seed=seed, progress=False)
-    repeat = np.resize(np.flatnonzero(has), max(len(ref_letters), int(has.sum())))
+    repeat = np.resize(found, max(len(ref_letters), len(found)))
     tuned = hand_head.fit(np.concatenate([points[repeat], ref_points]),
-                          np.concatenate([user.y[repeat], ref_letters]),
+                          np.concatenate([letters[repeat], ref_letters]),
                           seed, epochs=20, base=head, learning_rate=3e-4)
-    return tuned, int(has.sum())
+    return tuned, n_photos

@@ -15,6 +15,7 @@ that `hand.find_hand` found instead, a little wider (`CROP_SCALE`), as MediaPipe
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,10 @@ MODEL_PATH = Path(__file__).parent / "assets" / "hand_landmark_full.tflite"
 INPUT_SIDE = 224
 #: The landmark model wants the hand to fill ~75% of its input: the crop box grows by this much.
 CROP_SCALE = 1.16
+#: A photo's hand is looked at four ways: the crop, and its 28×28 gray upscaled as the head's
+#: Sign-MNIST training images are, each also mirrored. Their mistakes differ, so the head's answers
+#: are averaged (real-photos-dev: 71.7% from the crop alone, ~77% from the four; BENCHMARKS.md).
+VIEWS = ("crop", "grid", "crop mirrored", "grid mirrored")
 #: Below this hand-presence score the model is describing something that is not a hand.
 MIN_PRESENCE = 0.5
 #: A 28×28 grid is upscaled to this share of the input; the rest is its edge pixels, repeated.
@@ -47,7 +52,8 @@ class _Model:
     def _load(cls) -> tuple[Any, int, int, int]:
         from ai_edge_litert.interpreter import Interpreter
 
-        interp = Interpreter(model_path=str(MODEL_PATH), num_threads=1)
+        # Both cores: 8.3 -> 4.9 ms a call on this 2-core machine (one call at a time anyway).
+        interp = Interpreter(model_path=str(MODEL_PATH), num_threads=min(4, os.cpu_count() or 1))
         interp.allocate_tensors()
         outputs = {d["name"]: d["index"] for d in interp.get_output_details()}
         return interp, interp.get_input_details()[0]["index"], outputs["Identity"], outputs["Identity_1"]
@@ -70,23 +76,41 @@ def _points(rgb: np.ndarray) -> np.ndarray | None:
     return points if presence >= MIN_PRESENCE else None
 
 
-def photo_points(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
-    """Landmarks of the hand inside `box` (the square crop `find_hand` chose) of an RGB photo."""
+def _photo_input(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The landmark model's input for a photo: the square `find_hand` chose, a little wider."""
     x, y, side, _ = box
     grown = int(round(side * CROP_SCALE))
     wider = (int(round(x + (side - grown) / 2)), int(round(y + (side - grown) / 2)), grown, grown)
     crop = hand.crop(rgb, wider, fill=0)
-    return _points(cv2.resize(np.ascontiguousarray(crop), (INPUT_SIDE, INPUT_SIDE), interpolation=cv2.INTER_AREA))
+    return cv2.resize(np.ascontiguousarray(crop), (INPUT_SIDE, INPUT_SIDE), interpolation=cv2.INTER_AREA)
 
 
-def grid_points(grid: np.ndarray) -> np.ndarray | None:
-    """Landmarks of a 28×28 Sign-MNIST grid: upscaled, with its edges repeated as a border."""
+def _grid_input(grid: np.ndarray) -> np.ndarray:
+    """The landmark model's input for a 28×28 grid: upscaled, with its edges repeated as a border."""
     inner = int(round(INPUT_SIDE * GRID_FILL))
     before = (INPUT_SIDE - inner) // 2
     after = INPUT_SIDE - inner - before
     big = cv2.resize(np.asarray(grid, np.uint8), (inner, inner), interpolation=cv2.INTER_CUBIC)
     big = cv2.copyMakeBorder(big, before, after, before, after, cv2.BORDER_REPLICATE)
-    return _points(cv2.cvtColor(big, cv2.COLOR_GRAY2RGB))
+    return cv2.cvtColor(big, cv2.COLOR_GRAY2RGB)
+
+
+def grid_points(grid: np.ndarray) -> np.ndarray | None:
+    """Landmarks of a 28×28 Sign-MNIST grid (how the head's training landmarks are made)."""
+    return _points(_grid_input(grid))
+
+
+def photo_views(rgb: np.ndarray, box: tuple[int, int, int, int], grid: np.ndarray) -> np.ndarray | None:
+    """Landmarks of a photo's hand seen each of the `VIEWS` ways -> (len(VIEWS), 21, 3), NaN rows
+    for views where the model saw no hand; None when no view saw one.
+
+    `box` is the square `find_hand` chose and `grid` that crop's plain 28×28 gray (before any
+    intensity matching): its landmarks are as coarse as the Sign-MNIST ones the head learnt from.
+    """
+    inputs = [_photo_input(rgb, box), _grid_input(grid)]
+    inputs += [np.ascontiguousarray(im[:, ::-1]) for im in inputs]
+    found = [_points(im) for im in inputs]
+    return None if all(p is None for p in found) else as_array(found, shape=(N_POINTS, 3))
 
 
 def features(points: np.ndarray) -> np.ndarray:
@@ -109,15 +133,34 @@ def mirrored(points: np.ndarray) -> np.ndarray:
     return out
 
 
+def views_found(points: np.ndarray) -> np.ndarray:
+    """(N, views, 21, 3) landmarks -> (N, views) bool: which views saw the hand."""
+    return ~np.isnan(points).any(axis=(-1, -2))
+
+
+def has_hand(points: np.ndarray) -> np.ndarray:
+    """(N, views, 21, 3) landmarks -> (N,) bool: did any view see the hand?"""
+    return views_found(points).any(axis=-1)
+
+
+def pool_views(probs: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """(N, views, C) probabilities, (N, views) bool -> (N, C): the normalized geometric mean over
+    the views that found the hand (each photo has at least one)."""
+    logp = np.where(found[..., None], np.log(np.asarray(probs, np.float64) + 1e-12), 0.0)
+    mean = logp.sum(axis=1) / found.sum(axis=1, keepdims=True)
+    joint = np.exp(mean - mean.max(axis=-1, keepdims=True))
+    return (joint / joint.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
 def combine(image_probs: np.ndarray, hand_probs: np.ndarray) -> np.ndarray:
     """Product of the two experts' probabilities, renormalized (equal weights: nothing was tuned)."""
     joint = np.asarray(image_probs, np.float64) * np.asarray(hand_probs, np.float64) + 1e-12
     return (joint / joint.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
-def as_array(points: list[np.ndarray | None]) -> np.ndarray:
-    """Per-image landmarks (None where there is no hand) -> (N, 21, 3) with NaN rows for None."""
-    out = np.full((len(points), N_POINTS, 3), np.nan, np.float32)
+def as_array(points: list[np.ndarray | None], shape: tuple[int, ...] = (len(VIEWS), N_POINTS, 3)) -> np.ndarray:
+    """Per-image landmark views (None where there is no hand) -> (N, *shape), NaN for None."""
+    out = np.full((len(points), *shape), np.nan, np.float32)
     for k, p in enumerate(points):
         if p is not None:
             out[k] = p

@@ -77,7 +77,7 @@ class Predictor:
 
     def with_hands(self, probs: np.ndarray, hand_points: np.ndarray) -> np.ndarray:
         """Combine the image model's probabilities with the head's, for rows that have landmarks."""
-        has = ~np.isnan(hand_points).any(axis=(1, 2))
+        has = landmarks.has_hand(hand_points)
         if self._head is None or not has.any():
             return probs
         out = probs.copy()
@@ -85,10 +85,14 @@ class Predictor:
         return out
 
     def hand_probabilities(self, hand_points: np.ndarray) -> np.ndarray:
-        """The hand-landmark head alone: (N, 21, 3) landmarks, no NaN rows -> (N, 24)."""
+        """The hand-landmark head alone: (N, views, 21, 3) landmarks, NaN for views that saw no hand
+        (each row has at least one) -> (N, 24), pooled over the views."""
         if self._head is None:
             raise SignlensError(f"{self.name} has no hand-landmark head (signlens add-hand-head)")
-        return self._head(landmarks.features(hand_points))
+        found = landmarks.views_found(hand_points)
+        probs = np.zeros((*found.shape, labels.N_CLASSES), np.float32)
+        probs[found] = self._head(landmarks.features(hand_points[found]))
+        return landmarks.pool_views(probs, found)
 
     def predict(self, images: Sequence[np.ndarray | bytes]) -> list[Prediction]:
         """Images of any size (bytes or arrays) -> one Prediction each, via the one preprocess."""

@@ -29,8 +29,9 @@ PREPROCESS_SPEC = {
     "photo": "square crop around the hand (hand.py; centre crop if none found), grayscale, INTER_AREA "
     "resize, hand/background intensities matched to Sign-MNIST (normalize), Gaussian blur sigma 0.5 "
     "to match its sharpness",
-    "hand_points": "photos with a hand found: 21 MediaPipe hand landmarks of the crop, 1.16x wider "
-    "(landmarks.py), for an artifact's hand-landmark head",
+    "hand_points": "photos with a hand found: 21 MediaPipe hand landmarks in each of landmarks.VIEWS "
+    "(the crop 1.16x wider, its plain 28x28 gray upscaled, both mirrored), for an artifact's "
+    "hand-landmark head",
 }
 #: Sign-MNIST train split: overall pixel mean/std, and the levels photos are mapped to.
 SIGN_MNIST_MEAN, SIGN_MNIST_STD = 159.0, 49.0
@@ -57,7 +58,7 @@ class Preprocessed:
     pixels: np.ndarray  # (28, 28) uint8
     box: tuple[int, int, int, int]  # (x, y, w, h) of the crop in the source image
     hand_found: bool  # False: no hand found, fell back to a centre crop (or input was a grid)
-    hand_points: np.ndarray | None = None  # (21, 3) hand landmarks of a photo's hand (landmarks.py)
+    hand_points: np.ndarray | None = None  # (views, 21, 3) landmarks of a photo's hand (landmarks.py)
 
 
 def _upright(img: Image.Image) -> Image.Image:
@@ -143,7 +144,7 @@ def preprocess(image: np.ndarray | bytes) -> Preprocessed:
         mask_crop = hand.crop(found.mask.astype(np.float32), found.box, 0.0)
         mask = cv2.resize(mask_crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
     soft = cv2.GaussianBlur(normalize(pixels, mask), (0, 0), PHOTO_BLUR_SIGMA)
-    points = landmarks.photo_points(rgb, found.box) if found.found else None
+    points = landmarks.photo_views(rgb, found.box, pixels) if found.found else None
     return Preprocessed(soft, found.box, hand_found=found.found, hand_points=points)
 
 

@@ -17,7 +17,7 @@ class Dataset:
     fingerprint: str
     ids: tuple[str, ...]  # "line N" for CSV rows, the file path for images
     skipped: tuple[DataError, ...] = field(default=())
-    hand_points: np.ndarray | None = None  # photos: (N, 21, 3) hand landmarks, NaN where none
+    hand_points: np.ndarray | None = None  # photos: (N, views, 21, 3) hand landmarks, NaN where none
 
     def __len__(self) -> int:
         return len(self.y)
