@@ -194,3 +194,28 @@ def test_batch_prediction_of_a_photo_folder_uses_the_head_too(headed_artifact: P
         row = rows[f"{letter}/1.png"]
         np.testing.assert_allclose([float(row[f"p_{c}"]) for c in labels.LETTERS],
                                    [local.probabilities[c] for c in labels.LETTERS], atol=2e-6)
+
+
+def test_landmarks_are_taken_only_for_a_model_whose_head_uses_them(headed_artifact: Path, tiny_artifact: Path,
+                                                                    monkeypatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from signlens.serving.app import create_app
+    from signlens.serving.settings import ServeSettings
+
+    calls = []
+    real_run = landmarks._Model.run
+    monkeypatch.setattr(landmarks._Model, "run", classmethod(lambda cls, rgb: calls.append(1) or real_run(rgb)))
+    buf = io.BytesIO()
+    Image.fromarray(as_photo(example("L"))).save(buf, "PNG")
+    photo = buf.getvalue()
+
+    [plain] = Predictor(artifact.load(tiny_artifact)).predict([photo])
+    assert plain.preprocessed.hand_found and plain.preprocessed.hand_points is None and not calls
+    settings = ServeSettings(models=(("plain", str(tiny_artifact)), ("headed", str(headed_artifact))))
+    with TestClient(create_app(settings)) as client:
+        for name, expect_calls in [("plain", 0), ("headed", len(landmarks.VIEWS))]:
+            calls.clear()
+            answer = client.post(f"/v1/predict?model={name}", content=photo, headers={"content-type": "image/png"})
+            assert answer.status_code == 200 and answer.json()["input"]["hand_found"]
+            assert len(calls) == expect_calls, name

@@ -92,12 +92,12 @@ def _parse_pixels(name: str, line: int, row: list[str], skip: int, header: list[
     return values.astype(np.uint8).reshape(28, 28)
 
 
-def _folder_items(root: Path) -> Iterator[Item]:
+def _folder_items(root: Path, hands: bool) -> Iterator[Item]:
     """Every image under root (recursively, sorted); id = path relative to root."""
     for path in image_files(root):
         rel = str(path.relative_to(root))
         try:
-            yield rel, preprocess(path.read_bytes())
+            yield rel, preprocess(path.read_bytes(), hands=hands)
         except (ImageDecodeError, OSError) as exc:
             yield rel, DataError(str(path), f"unreadable image: {exc}")
 
@@ -117,10 +117,11 @@ def _count(source: Path) -> int:
     return max(0, lines + (last != b"\n") - 1)  # minus the header
 
 
-def items(source: Path) -> Iterator[Item]:
+def items(source: Path, hands: bool = True) -> Iterator[Item]:
+    """(id, Preprocessed or DataError) for each input; `hands`: take photos' hand landmarks."""
     if not source.exists():
         raise SignlensError(f"{source}: no such file or directory")
-    return _folder_items(source) if source.is_dir() else _csv_items(source)
+    return _folder_items(source, hands) if source.is_dir() else _csv_items(source)
 
 
 # --- resuming -------------------------------------------------------------------------------------
@@ -161,7 +162,7 @@ def run(predictor: Predictor, source: Path, output: Path, *, resume: bool = Fals
         raise SignlensError(f"{output} exists: pass --resume to continue it or --overwrite to replace it")
     done = _done_ids(output) | _done_ids(errs) if resume else set()
     columns = output_columns(all_probabilities)
-    stream = items(source)  # fails fast on a missing file or bad header, before touching outputs
+    stream = items(source, hands=predictor.has_head)  # fails fast on a missing file or bad header, before touching outputs
     out_f, out_w = _open_out(output, columns, append=resume)
     err_f, err_w = _open_out(errs, ERROR_COLUMNS, append=resume)
     predicted = errors = skipped = 0

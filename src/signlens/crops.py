@@ -19,7 +19,7 @@ TILE = 64
 
 def _tile(path: Path, caption: str) -> np.ndarray:
     rgb = decode_image(path.read_bytes())
-    result = preprocess(rgb)
+    result = preprocess(rgb, hands=False)
     h, w = rgb.shape[:2]
     x, y, side, _ = result.box
     pad = max(0, -x, -y, x + side - w, y + side - h)  # boxes may reach outside the photo

@@ -2,8 +2,9 @@
 
 It is trained on landmarks of Sign-MNIST *training* images (a per-letter sample: the landmark model
 costs ~5 ms an image) plus their mirror images, so left and right hands both count. At prediction
-time it only speaks for photos in which `preprocess` found a hand; its probabilities are multiplied
-with the image model's (`landmarks.combine`).
+time it only speaks for photos in which `preprocess` found a hand, once for each view of the hand
+(`landmarks.VIEWS`, pooled by `landmarks.pool_views`); its probabilities are multiplied with the
+image model's (`landmarks.combine`). It is an ensemble of `MEMBERS` small MLPs in one Keras model.
 """
 
 from __future__ import annotations

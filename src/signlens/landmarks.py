@@ -9,7 +9,8 @@ The landmarks come from MediaPipe's hand-landmark model (`assets/hand_landmark_f
 Apache-2.0, taken from the mediapipe 0.10.21 wheel and run here with LiteRT, so nothing is
 downloaded and mediapipe itself is not a dependency). Its palm detector is not used: it misses
 most fists and nearly every upscaled Sign-MNIST image. We give the landmark model the square crop
-that `hand.find_hand` found instead, a little wider (`CROP_SCALE`), as MediaPipe expects.
+that `hand.find_hand` found instead, a little wider (`CROP_SCALE`), as MediaPipe expects, and that
+crop's 28×28 gray upscaled as Sign-MNIST's are, each also mirrored (`VIEWS`).
 """
 
 from __future__ import annotations

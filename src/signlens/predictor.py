@@ -84,6 +84,11 @@ class Predictor:
         out[has] = landmarks.combine(probs[has], self.hand_probabilities(hand_points[has]))
         return out
 
+    @property
+    def has_head(self) -> bool:
+        """Whether photos' hand landmarks count here (else `preprocess` need not take them)."""
+        return self._head is not None
+
     def hand_probabilities(self, hand_points: np.ndarray) -> np.ndarray:
         """The hand-landmark head alone: (N, views, 21, 3) landmarks, NaN for views that saw no hand
         (each row has at least one) -> (N, 24), pooled over the views."""
@@ -96,7 +101,7 @@ class Predictor:
 
     def predict(self, images: Sequence[np.ndarray | bytes]) -> list[Prediction]:
         """Images of any size (bytes or arrays) -> one Prediction each, via the one preprocess."""
-        prepped = [preprocess(img) for img in images]
+        prepped = [preprocess(img, hands=self.has_head) for img in images]
         if not prepped:
             return []
         probs = self.probabilities(np.stack([p.pixels for p in prepped]),

@@ -80,12 +80,12 @@ def grid_from_pixels(pixels: list[float] | list[list[float]]) -> Input:
     return Input(grid, (0, 0, SIZE, SIZE), hand_found=False)
 
 
-def grid_from_bytes(data: bytes, max_pixels: int) -> Input:
+def grid_from_bytes(data: bytes, max_pixels: int, hands: bool = True) -> Input:
     if not data:
         raise BadInput(400, "empty_image", "the image is empty")
     try:
         image = decode_image(data, max_pixels)
-        p = preprocess(image)
+        p = preprocess(image, hands=hands)
     except SignlensError as exc:
         raise BadInput(422, "bad_image", str(exc)) from None
     return Input(p.pixels, p.box, p.hand_found, p.hand_points, width=image.shape[1], height=image.shape[0])
@@ -100,10 +100,10 @@ def _is_small(data: bytes) -> bool:
         return False  # grid_from_bytes gives the reason, on the worker thread
 
 
-async def decode(data: bytes, max_pixels: int) -> Input:
+async def decode(data: bytes, max_pixels: int, hands: bool = True) -> Input:
     if _is_small(data):
-        return grid_from_bytes(data, max_pixels)
-    return await asyncio.to_thread(grid_from_bytes, data, max_pixels)
+        return grid_from_bytes(data, max_pixels)  # 28×28: nothing to take landmarks of
+    return await asyncio.to_thread(grid_from_bytes, data, max_pixels, hands)
 
 
 def _b64(text: str) -> bytes:
@@ -115,12 +115,12 @@ def _b64(text: str) -> bytes:
         raise BadInput(422, "bad_base64", "image is not valid base64") from None
 
 
-async def _from_json_item(item: ImageJSON, max_pixels: int) -> Input:
+async def _from_json_item(item: ImageJSON, max_pixels: int, hands: bool) -> Input:
     if (item.image is None) == (item.pixels is None):
         raise BadInput(422, "bad_json", "give exactly one of 'image' (base64) or 'pixels'")
     if item.pixels is not None:
         return grid_from_pixels(item.pixels)
-    return await decode(_b64(item.image or ""), max_pixels)
+    return await decode(_b64(item.image or ""), max_pixels, hands)
 
 
 def _parse_json(body: bytes, model: type[BaseModel]) -> Any:
@@ -162,24 +162,24 @@ def _unsupported(kind: str) -> BadInput:
                     f"{JSON_TYPE} or {MULTIPART_TYPE}")
 
 
-async def read_one(request: Request, max_pixels: int) -> Input:
-    """The single image in a /v1/predict request."""
+async def read_one(request: Request, max_pixels: int, hands: bool = True) -> Input:
+    """The single image in a /v1/predict request (`hands`: with a photo's hand landmarks)."""
     kind = media_type(request)
     if kind not in (*IMAGE_TYPES, JSON_TYPE, MULTIPART_TYPE):
         raise _unsupported(kind)
     body = await _body(request)
     if kind in IMAGE_TYPES:
-        return await decode(body, max_pixels)
+        return await decode(body, max_pixels, hands)
     if kind == JSON_TYPE:
-        return await _from_json_item(_parse_json(body, ImageJSON), max_pixels)
+        return await _from_json_item(_parse_json(body, ImageJSON), max_pixels, hands)
     files = await _files(request, "image")
     if len(files) != 1:
         raise BadInput(422, "too_many_files", "send one 'image' file (use /v1/predict/batch for several)")
-    return await decode(files[0], max_pixels)
+    return await decode(files[0], max_pixels, hands)
 
 
-async def read_many(request: Request, max_pixels: int, max_images: int) -> list[Input]:
-    """The images in a /v1/predict/batch request, in order."""
+async def read_many(request: Request, max_pixels: int, max_images: int, hands: bool = True) -> list[Input]:
+    """The images in a /v1/predict/batch request, in order (`hands`: with photos' hand landmarks)."""
     kind = media_type(request)
     if kind not in (JSON_TYPE, MULTIPART_TYPE):
         raise _unsupported(kind)
@@ -191,6 +191,6 @@ async def read_many(request: Request, max_pixels: int, max_images: int) -> list[
     if len(items) > max_images:
         raise BadInput(413, "too_many_images", f"{len(items)} images in one batch; the limit is {max_images}")
     if kind == JSON_TYPE:
-        return [await _from_json_item(item, max_pixels) for item in items]
-    return await asyncio.to_thread(lambda: [grid_from_bytes(b, max_pixels) for b in items])
+        return [await _from_json_item(item, max_pixels, hands) for item in items]
+    return await asyncio.to_thread(lambda: [grid_from_bytes(b, max_pixels, hands) for b in items])
 

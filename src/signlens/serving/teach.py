@@ -117,7 +117,7 @@ def _info(request: Request, session: str, path: Path) -> dict[str, Any]:
 def _store(data: bytes, max_pixels: int, folder: Path, max_per_letter: int) -> tuple[int, Any]:
     """Decode (safely), shrink and save one sample as PNG; returns (its number, the preprocessing)."""
     image = decode_image(data, max_pixels)
-    done = preprocess(image)  # the same view the model will get, shown back to the user
+    done = preprocess(image, hands=False)  # the same view the model will get, shown back to the user
     folder.mkdir(parents=True, exist_ok=True)
     existing = sorted(folder.glob("*.png"))
     if len(existing) >= max_per_letter:
