@@ -22,8 +22,8 @@ from signlens.data.fingerprint import file_sha256
 from signlens.errors import SignlensError
 
 PER_LETTER = 400
-#: Three members trained 10 epochs each: on the real dev photos one 40-epoch member got 70.3% (mean
-#: of 5 seeds), 10 epochs 71.6%, and averaging members and views more (BENCHMARKS.md, issue 8).
+#: Three members trained 10 epochs each: on the real dev photos (crop view, seeds 0-2) one 40-epoch
+#: member got 71.0%, 10 epochs 71.6%, and averaging members and views more (BENCHMARKS.md, issue 8).
 #: Fewer epochs learn less of what is peculiar to Sign-MNIST's coarse landmarks.
 EPOCHS = 10
 MEMBERS = 3

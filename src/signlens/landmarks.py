@@ -32,7 +32,8 @@ INPUT_SIDE = 224
 CROP_SCALE = 1.16
 #: A photo's hand is looked at four ways: the crop, and its 28×28 gray upscaled as the head's
 #: Sign-MNIST training images are, each also mirrored. Their mistakes differ, so the head's answers
-#: are averaged (real-photos-dev: 71.7% from the crop alone, ~77% from the four; BENCHMARKS.md).
+#: are averaged (real-photos-dev, one head member, mean of 5 seeds: 70.3% from the crop view alone,
+#: 75.1% from the four; BENCHMARKS.md, issue 8).
 VIEWS = ("crop", "grid", "crop mirrored", "grid mirrored")
 #: Below this hand-presence score the model is describing something that is not a hand.
 MIN_PRESENCE = 0.5
