@@ -72,6 +72,11 @@ class _Model:
                     float(interp.get_tensor(presence).ravel()[0]))
 
 
+def warm_up() -> None:
+    """Load the landmark model now (a server does this before its first photo arrives)."""
+    _Model.run(np.zeros((INPUT_SIDE, INPUT_SIDE, 3), np.uint8))
+
+
 def _points(rgb: np.ndarray) -> np.ndarray | None:
     """(224, 224, 3) uint8 -> (21, 3) landmarks in input pixels, or None when it sees no hand."""
     points, presence = _Model.run(rgb)

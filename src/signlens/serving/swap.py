@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from signlens import labels
+from signlens import labels, landmarks, preprocess
 from signlens.serving.batching import MicroBatcher
 
 if TYPE_CHECKING:
@@ -40,12 +40,20 @@ def load_checked(ref: str | None) -> Predictor:
     from signlens.predictor import Predictor
 
     predictor = Predictor(resolve(ref))
-    probs = np.asarray(predictor.probabilities(np.zeros((1, 28, 28), np.uint8)))
-    if probs.shape != (1, labels.N_CLASSES):
-        raise ValueError(f"smoke prediction: expected 1×{labels.N_CLASSES} probabilities, got shape {probs.shape}")
-    if not np.isfinite(probs).all() or (probs < 0).any() or abs(float(probs.sum()) - 1) > 1e-3:
-        raise ValueError("smoke prediction: probabilities are not finite, non-negative and summing to 1")
+    preprocess.warm_up()
+    _check(predictor.probabilities(np.zeros((1, 28, 28), np.uint8)), "smoke prediction")
+    if predictor.has_head:  # its first photo would otherwise also wait ~0.2 s for the landmark model to load
+        landmarks.warm_up()
+        _check(predictor.hand_probabilities(np.zeros((1, 1, landmarks.N_POINTS, 3), np.float32)), "hand-landmark head")
     return predictor
+
+
+def _check(probs: np.ndarray, what: str) -> None:
+    probs = np.asarray(probs)
+    if probs.shape != (1, labels.N_CLASSES):
+        raise ValueError(f"{what}: expected 1×{labels.N_CLASSES} probabilities, got shape {probs.shape}")
+    if not np.isfinite(probs).all() or (probs < 0).any() or abs(float(probs.sum()) - 1) > 1e-3:
+        raise ValueError(f"{what}: probabilities are not finite, non-negative and summing to 1")
 
 
 def start_served(name: str, predictor: Predictor, executor: Executor, max_size: int, wait_s: float,
