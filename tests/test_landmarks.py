@@ -219,3 +219,29 @@ def test_landmarks_are_taken_only_for_a_model_whose_head_uses_them(headed_artifa
             answer = client.post(f"/v1/predict?model={name}", content=photo, headers={"content-type": "image/png"})
             assert answer.status_code == 200 and answer.json()["input"]["hand_found"]
             assert len(calls) == expect_calls, name
+
+
+@pytest.mark.parametrize("quantize", ["none", "int8"])
+def test_a_tflite_export_carries_the_head_and_reads_photos_alike(headed_artifact: Path, tmp_path: Path,
+                                                                 tiny_csv: Path, quantize: str) -> None:
+    from signlens import export, tflite
+
+    grids = tmp_path / "grids"
+    for c in labels.LETTERS:
+        (grids / c).mkdir(parents=True)
+        Image.fromarray(example(c)).save(grids / c / "1.png")
+    keras_art = artifact.load(headed_artifact)
+    report = export.export(keras_art, tmp_path / quantize, quantize, load(grids), load(tiny_csv))
+    assert (tmp_path / quantize / tflite.HEAD_FILE).exists()
+    assert report["hand_head"]["n"] >= 20 and report["hand_head"]["agreement"] >= 0.9
+    assert "hand head" in export.format_report(report)
+
+    buf = io.BytesIO()
+    Image.fromarray(as_photo(example("Y"))).save(buf, "PNG")
+    lite = Predictor(tflite.load(tmp_path / quantize))
+    assert lite.has_head
+    [on_device], [on_server] = lite.predict([buf.getvalue()]), Predictor(keras_art).predict([buf.getvalue()])
+    assert on_device.preprocessed.hand_points is not None
+    np.testing.assert_allclose(lite.hand_probabilities(on_device.preprocessed.hand_points[None]),
+                               Predictor(keras_art).hand_probabilities(on_server.preprocessed.hand_points[None]),
+                               atol=0.05)

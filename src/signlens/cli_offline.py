@@ -52,7 +52,7 @@ def _worker(args: argparse.Namespace) -> None:
 
 
 def _export(args: argparse.Namespace) -> None:
-    from signlens import export
+    from signlens import export, tflite
     from signlens.data import load
     from signlens.modelref import resolve
 
@@ -64,7 +64,8 @@ def _export(args: argparse.Namespace) -> None:
     out = Path(args.out) if args.out else Path("exports") / f"{art.name}-tflite-{args.quantize}"
     report = export.export(art, out, args.quantize, load(args.data, "test"), train)
     print(export.format_report(report))
-    print(f"\nwrote {out}/model.tflite, signlens.json, parity.json")
+    head = f"{tflite.HEAD_FILE}, " if "hand_head" in report else ""
+    print(f"\nwrote {out}/model.tflite, {head}signlens.json, parity.json")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

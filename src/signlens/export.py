@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from signlens import artifact, tflite
+from signlens import artifact, landmarks, tflite
 from signlens.artifact import Artifact
 from signlens.data import Dataset
 from signlens.errors import SignlensError
@@ -29,6 +29,8 @@ QUANTIZE = ("none", "float16", "dynamic", "int8")
 REPORT_FILE = "parity.json"
 #: Images from the training split that calibrate int8 activation ranges.
 REPRESENTATIVE_N = 500
+#: Test images whose landmarks check the exported hand-landmark head against the Keras one.
+HEAD_PARITY_N = 200
 
 
 def convert(model: Any, quantize: str, representative: np.ndarray | None = None) -> bytes:
@@ -93,18 +95,38 @@ def parity(keras_art: Artifact, lite_art: Artifact, data: Dataset, float_bytes: 
     }
 
 
+def head_parity(keras_art: Artifact, lite_art: Artifact, data: Dataset, n: int = HEAD_PARITY_N) -> dict[str, Any]:
+    """The exported head against the Keras head, on landmarks of the first `n` images of `data`."""
+    found = [(p, y) for p, y in ((landmarks.grid_points(x), y) for x, y in zip(data.x[:n], data.y[:n])) if p is not None]
+    report: dict[str, Any] = {"n": len(found), "tflite_bytes": lite_art.hand_head.size_bytes}
+    if found:  # data without hands (synthetic grids) has nothing to compare on
+        points = np.stack([p for p, _ in found])[:, None]  # (M, one view, 21, 3)
+        letters = np.array([y for _, y in found])
+        kp = Predictor(keras_art).hand_probabilities(points).argmax(1)
+        lp = Predictor(lite_art).hand_probabilities(points).argmax(1)
+        report.update(agreement=float((kp == lp).mean()), keras_accuracy=float((kp == letters).mean()),
+                      tflite_accuracy=float((lp == letters).mean()))
+    return report
+
+
 def export(art: Artifact, out_dir: Path, quantize: str, test: Dataset, train: Dataset | None = None) -> dict[str, Any]:
-    """Write out_dir/{model.tflite, signlens.json, parity.json}; return the parity report."""
+    """Write out_dir/{model.tflite, [hand_head.tflite,] signlens.json, parity.json}; return the parity report."""
     representative = representative_grids(train) if quantize == "int8" and train is not None else None
     content = convert(art.model, quantize, representative)
     float_bytes = len(content) if quantize == "none" else len(convert(art.model, "none"))
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / tflite.MODEL_FILE).write_bytes(content)
+    (out_dir / tflite.HEAD_FILE).unlink(missing_ok=True)  # a re-export must not keep an older model's head
+    if art.hand_head is not None:  # int8 weights at most: full-integer would need landmark calibration data
+        head_mode = "dynamic" if quantize == "int8" else quantize
+        (out_dir / tflite.HEAD_FILE).write_bytes(convert(art.hand_head, head_mode))
     meta = {**art.meta, "name": f"{art.name}-tflite-{quantize}", "tflite": {"quantize": quantize, "source": str(art.path) if art.path else art.name,
                                    "representative_n": 0 if representative is None else len(representative)}}
     (out_dir / artifact.META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    report = {"model": art.name, "quantize": quantize,
-              **parity(art, tflite.load(out_dir), test, float_bytes)}
+    lite = tflite.load(out_dir)
+    report = {"model": art.name, "quantize": quantize, **parity(art, lite, test, float_bytes)}
+    if art.hand_head is not None:
+        report["hand_head"] = head_parity(art, lite, test)
     (out_dir / REPORT_FILE).write_text(json.dumps(report, indent=1) + "\n")
     return report
 
@@ -118,4 +140,8 @@ def format_report(report: dict[str, Any]) -> str:
         f"latency    {r['keras_latency_ms']:7.3f}ms  {r['tflite_latency_ms']:7.3f}ms  (one image, median)",
         f"agreement  {r['agreement']:.4%}",
         f"size       {r['tflite_bytes']:,} bytes ({r['size_ratio']:.2f} × float {r['float_tflite_bytes']:,})",
+        *([f"hand head  {h['tflite_bytes']:,} bytes; " + (
+            f"agreement {h['agreement']:.2%} on landmarks of {h['n']} images, accuracy "
+            f"{h['keras_accuracy']:.2%} -> {h['tflite_accuracy']:.2%}" if h["n"] else "no hands in the data to compare on")]
+          if (h := r.get("hand_head")) else []),
     ])

@@ -12,7 +12,7 @@ When the artifact has a hand-landmark head and a photo's hand landmarks are know
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import keras
 import numpy as np
@@ -23,6 +23,11 @@ from signlens.artifact import Artifact
 from signlens.errors import SignlensError
 from signlens.modelref import resolve
 from signlens.preprocess import Preprocessed, preprocess, to_model_input
+
+
+def _runner(model: Any, shape: list[int | None]) -> Callable[[np.ndarray], np.ndarray]:
+    """numpy in, numpy out: a non-Keras backend (TFLite) as it is, a Keras model through `_concrete`."""
+    return model.probabilities if hasattr(model, "probabilities") else _concrete(model, shape)
 
 
 def _concrete(model: keras.Model, shape: list[int | None]) -> Callable[[np.ndarray], np.ndarray]:
@@ -49,12 +54,8 @@ class Predictor:
     def __init__(self, art: Artifact, batch_size: int = 1024):
         self.artifact = art
         self.batch_size = batch_size
-        model = art.model
-        if hasattr(model, "probabilities"):  # a non-Keras backend (TFLite): numpy in, numpy out
-            self._run = model.probabilities
-        else:
-            self._run = _concrete(model, [None, 28, 28, 1])
-        self._head = _concrete(art.hand_head, [None, landmarks.N_FEATURES]) if art.hand_head is not None else None
+        self._run = _runner(art.model, [None, 28, 28, 1])
+        self._head = _runner(art.hand_head, [None, landmarks.N_FEATURES]) if art.hand_head is not None else None
 
     @classmethod
     def from_ref(cls, ref: str | None = None) -> "Predictor":

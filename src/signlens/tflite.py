@@ -2,7 +2,8 @@
 
 An export directory holds `model.tflite` and the same `signlens.json` an artifact has (labels,
 preprocessing spec), so a .tflite file is served with exactly the labels and preprocessing it was
-exported with. The backend takes the Predictor's float32 (N, 28, 28, 1) 0..255 input and
+exported with; an artifact's hand-landmark head comes along as `hand_head.tflite`, so photos on
+device are read the same way as on the server. The backend takes the Predictor's float32 (N, 28, 28, 1) 0..255 input and
 quantizes/dequantizes at the edges when the model is full-integer.
 """
 
@@ -19,6 +20,7 @@ from signlens.artifact import Artifact
 from signlens.errors import ArtifactError
 
 MODEL_FILE = "model.tflite"
+HEAD_FILE = "hand_head.tflite"
 
 
 class TFLiteModel:
@@ -58,7 +60,7 @@ class TFLiteModel:
         return ((y.astype(np.float32) - zero) * scale).astype(np.float32)
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        """float32 (N, 28, 28, 1) in 0..255 -> (N, n_classes) float32."""
+        """float32 (N, ...) model input (a grid: (N, 28, 28, 1) in 0..255) -> (N, n_classes) float32."""
         q = self._quantize(np.asarray(x))
         with self._lock:
             if q.shape != self._shape:
@@ -76,9 +78,11 @@ def is_export(path: Path) -> bool:
 
 
 def load(path: str | Path, num_threads: int | None = None) -> Artifact:
-    """Load an export dir (or the .tflite inside it) with the signlens.json beside it."""
+    """Load an export dir (or the .tflite inside it) with the signlens.json (and head) beside it."""
     path = Path(path)
     model_path = path if path.is_file() else path / MODEL_FILE
     meta = artifact.read_meta(model_path.parent)  # same labels/preprocess checks as a Keras artifact
     model = TFLiteModel(model_path.read_bytes(), num_threads)
-    return Artifact(model, meta, model_path.parent)  # type: ignore[arg-type]  # a backend, not keras.Model
+    head_path = model_path.parent / HEAD_FILE
+    head = TFLiteModel(head_path.read_bytes(), num_threads) if head_path.exists() else None
+    return Artifact(model, meta, model_path.parent, hand_head=head)  # type: ignore[arg-type]  # backends, not keras.Model
