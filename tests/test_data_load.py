@@ -176,3 +176,11 @@ def test_random_malformed_csv_gives_a_clear_error_never_a_traceback(tmp_path_fac
         assert re.match(re.escape(str(path)), str(err))
     else:  # whatever random text parses must be a genuinely valid dataset
         assert data.x.dtype == np.uint8 and len(data) > 0
+
+
+def test_records_name_the_vendored_data_portably_and_other_data_as_given(tmp_path):
+    from signlens.data.load import EMBEDDED_DIR, portable
+
+    assert portable(str(EMBEDDED_DIR / "sign_mnist_train.csv.gz")) == "data/sign-mnist/sign_mnist_train.csv.gz"
+    elsewhere = str(tmp_path / "mine.csv")
+    assert portable(elsewhere) == elsewhere

@@ -26,3 +26,5 @@ def test_default_model_records_what_it_was_trained_on():
     assert art.meta["dataset_fingerprint"] == load_data(EMBEDDED_DIR / "sign_mnist_train.csv.gz").fingerprint
     assert art.meta["config"]["seed"] == 0 and art.meta["config"]["model"] == "signlens"
     assert art.hand_head is not None and art.meta["config"]["hand_head"]  # photos get the landmark head
+    # named as a user's clone has it, not as a path on the machine that trained it
+    assert art.meta["data_source"] == art.meta["hand_head"]["trained_on"] == "data/sign-mnist/sign_mnist_train.csv.gz"

@@ -19,6 +19,7 @@ from tqdm import tqdm
 from signlens import labels, landmarks
 from signlens.data import Dataset
 from signlens.data.fingerprint import file_sha256
+from signlens.data.load import portable
 from signlens.errors import SignlensError
 
 PER_LETTER = 400
@@ -103,7 +104,7 @@ def train(data: Dataset, seed: int, per_letter: int = PER_LETTER, progress: bool
     return HeadResult(model, {
         "landmark_model": landmarks.MODEL_PATH.name,
         "landmark_model_sha256": file_sha256(landmarks.MODEL_PATH),
-        "trained_on": data.source,
+        "trained_on": portable(data.source),
         "per_letter": per_letter,
         "n_images": int(len(letters)),
         "seed": seed,

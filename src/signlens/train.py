@@ -22,6 +22,7 @@ import tensorflow as tf
 from signlens import artifact, config, domain, hand_head, labels, models, plots
 from signlens.config import TrainConfig
 from signlens.data import Dataset, load
+from signlens.data.load import portable
 from signlens.data.split import train_val_split
 from signlens.errors import SignlensError
 from signlens.preprocess import to_model_input
@@ -187,7 +188,7 @@ def train(
     artifact.save(
         out_dir, model, name=cfg.model, config=cfg.to_dict(), fingerprint=data.fingerprint,
         metrics=metrics, history=history,
-        extra={"data_source": data.source, "excluded_rows": excluded, "n_train": len(train_data),
+        extra={"data_source": portable(data.source), "excluded_rows": excluded, "n_train": len(train_data),
                "n_val": 0 if val_data is None else len(val_data)},
     )
     if cfg.hand_head:

@@ -25,6 +25,16 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 SPLITS = ("train", "test")
 
 
+def portable(source: str) -> str:
+    """A dataset source as an artifact should record it: the vendored data relative to the project
+    (`data/sign-mnist/...`), so a shipped model does not name a path on the machine that trained it."""
+    project = Path(__file__).resolve().parents[3]
+    try:
+        return Path(source).resolve().relative_to(project).as_posix()
+    except ValueError:
+        return source
+
+
 def image_files(root: Path) -> list[Path]:
     """Every image file under root, recursively, sorted (a flat folder or <LETTER>/ subfolders alike)."""
     return sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
