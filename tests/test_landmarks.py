@@ -82,7 +82,7 @@ def test_views_that_missed_the_hand_do_not_count_when_pooling() -> None:
     np.testing.assert_allclose(pooled.sum(axis=1), 1.0, rtol=1e-5)
 
 
-def test_photo_preprocessing_gives_landmarks_only_when_it_finds_a_hand() -> None:
+def test_photo_preprocessing_gives_landmarks_only_when_there_is_a_hand() -> None:
     points = preprocess(as_photo(example("B"))).hand_points
     assert points is not None and points.shape == (len(landmarks.VIEWS), 21, 3)
     assert landmarks.has_hand(points[None])[0]
@@ -245,3 +245,14 @@ def test_a_tflite_export_carries_the_head_and_reads_photos_alike(headed_artifact
     np.testing.assert_allclose(lite.hand_probabilities(on_device.preprocessed.hand_points[None]),
                                Predictor(keras_art).hand_probabilities(on_server.preprocessed.hand_points[None]),
                                atol=0.05)
+
+
+def test_a_hand_the_classical_finder_misses_still_gets_landmarks_from_the_centre_crop(monkeypatch) -> None:
+    from signlens import hand
+
+    photo = as_photo(example("L"))
+    missed = hand.Hand(hand.centre_square(*photo.shape[:2]), False, np.zeros(photo.shape[:2], bool), 0)
+    monkeypatch.setattr(hand, "find_hand", lambda rgb: missed)
+    result = preprocess(photo)
+    assert not result.hand_found  # the crop is the fallback, and says so
+    assert result.hand_points is not None and landmarks.has_hand(result.hand_points[None])[0]

@@ -147,7 +147,10 @@ def preprocess(image: np.ndarray | bytes, hands: bool = True) -> Preprocessed:
         mask_crop = hand.crop(found.mask.astype(np.float32), found.box, 0.0)
         mask = cv2.resize(mask_crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
     soft = cv2.GaussianBlur(normalize(pixels, mask), (0, 0), PHOTO_BLUR_SIGMA)
-    points = landmarks.photo_views(rgb, found.box, pixels) if found.found and hands else None
+    # Also on the centre crop when no hand was found: the landmark model finds hands the classical
+    # finder misses (all 240 dev photos from their centre crops, 79.2% with the head vs 14.2%
+    # without), and its presence score turns away frames with no hand.
+    points = landmarks.photo_views(rgb, found.box, pixels) if hands else None
     return Preprocessed(soft, found.box, hand_found=found.found, hand_points=points)
 
 
