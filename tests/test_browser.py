@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, expect, sync_playwright
 
 from signlens import labels
 from signlens.serving.settings import ServeSettings
+from tests.hands import photo_png
 from tests.live_server import live_server
 from tests.synthetic import letter_image
 
@@ -73,6 +74,24 @@ def test_upload_shows_prediction_preview_and_chart(server_url: str, tmp_path: Pa
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "upload-phone.png"), full_page=True)
+        browser.close()
+    assert not errors
+
+
+def test_a_hand_photo_shows_the_skeleton_the_head_read(headed_artifact: Path, tmp_path: Path) -> None:
+    photo = tmp_path / "V.png"
+    photo.write_bytes(photo_png("V"))
+    with live_server(ServeSettings(models=(("headed", str(headed_artifact)),))) as url, sync_playwright() as p:
+        browser = _browser(p, [])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.set_input_files("#file-input", str(photo))
+        expect(page.locator("#result-meta")).to_contain_text("hand landmarks read", timeout=15_000)
+        expect(page.locator("#source")).to_have_attribute("data-landmarks", "21")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "hand-skeleton.png"), full_page=True)
         browser.close()
     assert not errors
 

@@ -6,44 +6,20 @@ frame, which `preprocess` treats as a photo (hand finding, landmarks).
 
 from __future__ import annotations
 
-import io
-import shutil
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from signlens import artifact, hand_head, labels, landmarks
+from signlens import artifact, labels, landmarks
 from signlens.data import load
 from signlens.errors import ArtifactError
 from signlens.evaluate import evaluate
 from signlens.finetune import finetune
 from signlens.predictor import Predictor
 from signlens.preprocess import preprocess
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def example(letter: str) -> np.ndarray:
-    return np.asarray(Image.open(EXAMPLES / f"{letter}.png"))
-
-
-def as_photo(grid: np.ndarray, side: int = 240) -> np.ndarray:
-    """A 28×28 hand upscaled to 160 px, centred on a black RGB frame: a segmented hand photo."""
-    hand = cv2.resize(grid, (160, 160), interpolation=cv2.INTER_CUBIC)
-    frame = np.zeros((side, side), np.uint8)
-    off = (side - 160) // 2
-    frame[off : off + 160, off : off + 160] = hand
-    return cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
-
-
-@pytest.fixture(scope="module")
-def example_points() -> tuple[np.ndarray, np.ndarray]:
-    found = [(landmarks.grid_points(example(c)), i) for i, c in enumerate(labels.LETTERS)]
-    points = np.stack([p for p, _ in found if p is not None])
-    return points, np.array([i for p, i in found if p is not None])
+from tests.hands import as_photo, example, photo_png
 
 
 def test_landmarks_are_found_in_sign_mnist_hands_and_not_in_a_blank(example_points) -> None:
@@ -89,16 +65,6 @@ def test_photo_preprocessing_gives_landmarks_only_when_there_is_a_hand() -> None
     blank = preprocess(np.full((200, 200, 3), 90, np.uint8))
     assert not blank.hand_found and blank.hand_points is None
     assert preprocess(example("B")).hand_points is None  # a 28×28 grid is passed through untouched
-
-
-@pytest.fixture()
-def headed_artifact(tmp_path: Path, tiny_artifact: Path, example_points) -> Path:
-    points, letters = example_points
-    path = tmp_path / "headed"
-    shutil.copytree(tiny_artifact, path)
-    head = hand_head.fit(np.repeat(points, 8, axis=0), np.repeat(letters, 8), seed=0, epochs=30)
-    artifact.save_hand_head(path, head, {"test": True})
-    return path
 
 
 def test_head_round_trips_changes_the_version_and_decides_photos(headed_artifact: Path, tiny_artifact: Path,
@@ -151,11 +117,10 @@ def test_finetune_carries_the_head_over_and_teaches_it(headed_artifact: Path, tm
 
 
 def test_photo_bytes_reach_the_head_through_predict(headed_artifact: Path) -> None:
-    buf = io.BytesIO()
-    Image.fromarray(as_photo(example("L"))).save(buf, "PNG")
+    photo = photo_png("L")
     art = artifact.load(headed_artifact)
     predictor = Predictor(art)
-    [pred] = predictor.predict([buf.getvalue()])
+    [pred] = predictor.predict([photo])
     points = pred.preprocessed.hand_points
     assert points is not None
     expected = landmarks.combine(predictor.probabilities(pred.preprocessed.pixels[None]),
@@ -169,12 +134,14 @@ def test_the_server_answers_photos_with_the_head_too(headed_artifact: Path) -> N
     from signlens.serving.app import create_app
     from signlens.serving.settings import ServeSettings
 
-    buf = io.BytesIO()
-    Image.fromarray(as_photo(example("V"))).save(buf, "PNG")
-    [local] = Predictor(artifact.load(headed_artifact)).predict([buf.getvalue()])
+    photo = photo_png("V")
+    [local] = Predictor(artifact.load(headed_artifact)).predict([photo])
     with TestClient(create_app(ServeSettings(models=(("headed", str(headed_artifact)),)))) as client:
-        answer = client.post("/v1/predict", content=buf.getvalue(), headers={"content-type": "image/png"}).json()
+        answer = client.post("/v1/predict", content=photo, headers={"content-type": "image/png"}).json()
     assert answer["letter"] == local.letter
+    skeleton = np.array(answer["input"]["hand_points"])  # what the page draws over the photo
+    assert skeleton.shape == (21, 2)
+    assert ((skeleton >= 0) & (skeleton <= 240)).all() and np.ptp(skeleton, axis=0).min() > 20  # a hand-sized spread
     np.testing.assert_allclose([answer["probabilities"][c] for c in labels.LETTERS],
                                [local.probabilities[c] for c in labels.LETTERS], rtol=1e-4, atol=1e-7)
 
@@ -206,9 +173,7 @@ def test_landmarks_are_taken_only_for_a_model_whose_head_uses_them(headed_artifa
     calls = []
     real_run = landmarks._Model.run
     monkeypatch.setattr(landmarks._Model, "run", classmethod(lambda cls, rgb: calls.append(1) or real_run(rgb)))
-    buf = io.BytesIO()
-    Image.fromarray(as_photo(example("L"))).save(buf, "PNG")
-    photo = buf.getvalue()
+    photo = photo_png("L")
 
     [plain] = Predictor(artifact.load(tiny_artifact)).predict([photo])
     assert plain.preprocessed.hand_found and plain.preprocessed.hand_points is None and not calls
@@ -219,6 +184,7 @@ def test_landmarks_are_taken_only_for_a_model_whose_head_uses_them(headed_artifa
             answer = client.post(f"/v1/predict?model={name}", content=photo, headers={"content-type": "image/png"})
             assert answer.status_code == 200 and answer.json()["input"]["hand_found"]
             assert len(calls) == expect_calls, name
+            assert (answer.json()["input"]["hand_points"] is None) == (name == "plain")
 
 
 @pytest.mark.parametrize("quantize", ["none", "int8"])
@@ -236,11 +202,10 @@ def test_a_tflite_export_carries_the_head_and_reads_photos_alike(headed_artifact
     assert report["hand_head"]["n"] >= 20 and report["hand_head"]["agreement"] >= 0.9
     assert "hand head" in export.format_report(report)
 
-    buf = io.BytesIO()
-    Image.fromarray(as_photo(example("Y"))).save(buf, "PNG")
+    photo = photo_png("Y")
     lite = Predictor(tflite.load(tmp_path / quantize))
     assert lite.has_head
-    [on_device], [on_server] = lite.predict([buf.getvalue()]), Predictor(keras_art).predict([buf.getvalue()])
+    [on_device], [on_server] = lite.predict([photo]), Predictor(keras_art).predict([photo])
     assert on_device.preprocessed.hand_points is not None
     np.testing.assert_allclose(lite.hand_probabilities(on_device.preprocessed.hand_points[None]),
                                Predictor(keras_art).hand_probabilities(on_server.preprocessed.hand_points[None]),
@@ -256,3 +221,15 @@ def test_a_hand_the_classical_finder_misses_still_gets_landmarks_from_the_centre
     result = preprocess(photo)
     assert not result.hand_found  # the crop is the fallback, and says so
     assert result.hand_points is not None and landmarks.has_hand(result.hand_points[None])[0]
+
+
+def test_landmarks_map_back_onto_the_photo_they_came_from() -> None:
+    box = (50, 30, 100, 100)  # the landmark model sees this square 1.16× wider: 116 px from (42, 22)
+    views = np.full((len(landmarks.VIEWS), 21, 3), np.nan, np.float32)
+    views[0] = 0.0
+    views[0, 1] = (landmarks.INPUT_SIDE, landmarks.INPUT_SIDE, 0.0)
+    views[0, 2] = (landmarks.INPUT_SIDE / 2, 0.0, 0.0)
+    mapped = landmarks.in_photo(views, box)
+    assert mapped[0] == [42.0, 22.0] and mapped[1] == [158.0, 138.0] and mapped[2] == [100.0, 22.0]
+    views[0] = np.nan  # only other views saw the hand: nothing to draw where the crop is
+    assert landmarks.in_photo(views, box) is None

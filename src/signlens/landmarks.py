@@ -83,12 +83,16 @@ def _points(rgb: np.ndarray) -> np.ndarray | None:
     return points if presence >= MIN_PRESENCE else None
 
 
-def _photo_input(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """The landmark model's input for a photo: the square `find_hand` chose, a little wider."""
+def _wider(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """The square the landmark model sees: `box`, `CROP_SCALE` times wider about its centre."""
     x, y, side, _ = box
     grown = int(round(side * CROP_SCALE))
-    wider = (int(round(x + (side - grown) / 2)), int(round(y + (side - grown) / 2)), grown, grown)
-    crop = hand.crop(rgb, wider, fill=0)
+    return int(round(x + (side - grown) / 2)), int(round(y + (side - grown) / 2)), grown, grown
+
+
+def _photo_input(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The landmark model's input for a photo: the square `find_hand` chose, a little wider."""
+    crop = hand.crop(rgb, _wider(box), fill=0)
     return cv2.resize(np.ascontiguousarray(crop), (INPUT_SIDE, INPUT_SIDE), interpolation=cv2.INTER_AREA)
 
 
@@ -118,6 +122,16 @@ def photo_views(rgb: np.ndarray, box: tuple[int, int, int, int], grid: np.ndarra
     inputs += [np.ascontiguousarray(im[:, ::-1]) for im in inputs]
     found = [_points(im) for im in inputs]
     return None if all(p is None for p in found) else as_array(found, shape=(N_POINTS, 3))
+
+
+def in_photo(views: np.ndarray, box: tuple[int, int, int, int]) -> list[list[float]] | None:
+    """A photo's crop-view landmarks as (x, y) pixels of the photo itself, for drawing the hand's
+    skeleton over it; None when that view did not see the hand."""
+    crop = np.asarray(views)[VIEWS.index("crop")]
+    if np.isnan(crop).any():
+        return None
+    x, y, side, _ = _wider(box)
+    return np.round(crop[:, :2] * (side / INPUT_SIDE) + (x, y), 1).tolist()
 
 
 def features(points: np.ndarray) -> np.ndarray:

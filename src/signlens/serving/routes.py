@@ -72,6 +72,9 @@ class InputInfo(BaseModel):
     preview_png: str = Field(description="the 28×28 grayscale image the model saw, base64 PNG")
     box: list[int] = Field(description="[x, y, w, h] of the crop taken from the source image")
     hand_found: bool
+    hand_points: list[list[float]] | None = Field(
+        None, description="the hand's 21 landmarks as [x, y] pixels of the source image (wrist first, "
+        "MediaPipe order), when the served model has a hand-landmark head and the crop view saw the hand")
 
 
 class PredictResponse(BaseModel):
@@ -166,7 +169,8 @@ def _answer(request: Request, served: Any, sub: Input, row: np.ndarray, start: f
         "model": served.name,
         "version": served.predictor.version,
         "latency_ms": (time.perf_counter() - start) * 1000,
-        "input": {"preview_png": preview_png(sub.pixels), "box": list(sub.box), "hand_found": sub.hand_found},
+        "input": {"preview_png": preview_png(sub.pixels), "box": list(sub.box), "hand_found": sub.hand_found,
+                  "hand_points": None if sub.hand_points is None else landmarks.in_photo(sub.hand_points, sub.box)},
     }
     request.app.state.recorder.record(answer, served.name, served.predictor.name, sub.pixels, sub.width, sub.height)
     return answer

@@ -54,8 +54,26 @@ function drawChart(probs, top) {
   svg.setAttribute("aria-label", "Top letters: " + best.map(([l, p]) => `${l} ${(100 * p).toFixed(0)}%`).join(", "));
 }
 
-// The submitted image with the square the server cropped the hand from (its `input.box`).
-async function drawSource(blob, box, handFound) {
+// MediaPipe's hand skeleton: pairs of landmark indices (wrist 0, then thumb, index, middle, ring, pinky).
+const BONES = [[0, 1], [1, 2], [2, 3], [3, 4], [0, 5], [5, 6], [6, 7], [7, 8], [5, 9], [9, 10], [10, 11],
+  [11, 12], [9, 13], [13, 14], [14, 15], [15, 16], [13, 17], [0, 17], [17, 18], [18, 19], [19, 20]];
+
+function drawSkeleton(ctx, points, scale) {
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = "#4dabf7";
+  ctx.beginPath();
+  for (const [a, b] of BONES) {
+    ctx.moveTo(points[a][0] * scale, points[a][1] * scale);
+    ctx.lineTo(points[b][0] * scale, points[b][1] * scale);
+  }
+  ctx.stroke();
+  ctx.fillStyle = "#f8f9fa";
+  for (const [x, y] of points) ctx.fillRect(x * scale - 2, y * scale - 2, 4, 4);
+}
+
+// The submitted image with the square the server cropped the hand from (its `input.box`) and,
+// when the model reads hand landmarks, the skeleton it read (`input.hand_points`).
+async function drawSource(blob, box, handFound, points) {
   const canvas = $("source");
   if (!blob || !window.createImageBitmap) { canvas.hidden = true; return; }
   try {
@@ -68,7 +86,9 @@ async function drawSource(blob, box, handFound) {
     ctx.lineWidth = 3;
     ctx.strokeStyle = handFound ? "#3fb950" : "#d9480f";
     ctx.strokeRect(box[0] * scale, box[1] * scale, box[2] * scale, box[3] * scale);
+    if (points) drawSkeleton(ctx, points, scale);
     canvas.dataset.box = box.join(",");
+    canvas.dataset.landmarks = points ? String(points.length) : "0";
     canvas.hidden = false;
   } catch {
     canvas.hidden = true;
@@ -76,9 +96,10 @@ async function drawSource(blob, box, handFound) {
 }
 
 function cropNote(input) {
-  if (input.hand_found) return "";
+  if (input.hand_found) return input.hand_points ? " · hand landmarks read" : "";
   const [x, y, w, h] = input.box;  // a 28×28 grid is the model's own format: used as it is
-  return x === 0 && y === 0 && w === 28 && h === 28 ? " · 28×28 input used as is" : " · no hand found, centre crop used";
+  if (x === 0 && y === 0 && w === 28 && h === 28) return " · 28×28 input used as is";
+  return input.hand_points ? " · centre crop used; hand landmarks read in it" : " · no hand found, centre crop used";
 }
 
 // What the server made of an image: the crop box on the source and the 28×28 grid.
@@ -86,7 +107,7 @@ function showInput(input, source) {
   const img = $("preview");
   img.src = "data:image/png;base64," + input.preview_png;
   img.hidden = false;
-  drawSource(source, input.box, input.hand_found);
+  drawSource(source, input.box, input.hand_found, input.hand_points);
 }
 
 function show(result, source) {
