@@ -233,3 +233,20 @@ def test_landmarks_map_back_onto_the_photo_they_came_from() -> None:
     assert mapped[0] == [42.0, 22.0] and mapped[1] == [158.0, 138.0] and mapped[2] == [100.0, 22.0]
     views[0] = np.nan  # only other views saw the hand: nothing to draw where the crop is
     assert landmarks.in_photo(views, box) is None
+
+
+def test_the_cli_says_what_it_made_of_a_photo(headed_artifact: Path, tiny_artifact: Path, tmp_path: Path,
+                                               capsys) -> None:
+    from signlens.cli import main
+
+    photo, grid, blank = tmp_path / "L.png", tmp_path / "L28.png", tmp_path / "blank.png"
+    photo.write_bytes(photo_png("L"))
+    Image.fromarray(example("L")).save(grid)
+    Image.fromarray(np.full((200, 200, 3), 90, np.uint8)).save(blank)
+    assert main(["predict", str(headed_artifact), str(photo), str(grid), str(blank)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("[hand found, hand landmarks read]")
+    assert lines[1].endswith(")")  # a 28×28 grid is the model's own format: nothing to say
+    assert lines[2].endswith("[no hand found, centre crop]")
+    assert main(["predict", str(tiny_artifact), str(photo)]) == 0
+    assert capsys.readouterr().out.strip().endswith("[hand found]")  # no head: no landmarks taken

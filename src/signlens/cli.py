@@ -12,6 +12,7 @@ from signlens.errors import SignlensError
 
 if TYPE_CHECKING:
     from signlens.artifact import Artifact
+    from signlens.preprocess import Preprocessed
 
 
 def _data_describe(args: argparse.Namespace) -> None:
@@ -130,6 +131,14 @@ def _image_inputs(items: list[str]) -> list[Path]:
     return paths
 
 
+def _photo_note(pre: "Preprocessed") -> str:
+    """What preprocessing made of a photo, so a surprising answer can be explained; '' for a grid."""
+    if not pre.hand_found and tuple(pre.box) == (0, 0, *pre.pixels.shape):
+        return ""  # a 28×28 grid, used as it is
+    crop = "hand found" if pre.hand_found else "no hand found, centre crop"
+    return f"   [{crop}{', hand landmarks read' if pre.hand_points is not None else ''}]"
+
+
 def _predict(args: argparse.Namespace) -> None:
     from signlens.data import load
 
@@ -156,7 +165,7 @@ def _predict(args: argparse.Namespace) -> None:
                 raise SignlensError(f"{path}: {exc}") from None
         for name, p in zip(names, predictor.predict(images)):
             top = "  ".join(f"{letter} {prob:.1%}" for letter, prob in p.top(3))
-            print(f"{name}: {p.letter}   (top-3: {top})")
+            print(f"{name}: {p.letter}   (top-3: {top}){_photo_note(p.preprocessed)}")
 
 
 def _import_tfjs(args: argparse.Namespace) -> None:
