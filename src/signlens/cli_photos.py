@@ -47,10 +47,11 @@ def _add_hand_head(args: argparse.Namespace) -> None:
     config = dict(art.meta.get("config", {}))
     seed = args.seed if args.seed is not None else int(config.get("seed", 0))
     data = load(args.data, "train")
-    head = hand_head.train(data, seed, args.per_letter)
+    per_letter = args.per_letter if args.per_letter is not None else hand_head.PER_LETTER
+    head = hand_head.train(data, seed, per_letter)
     version = artifact.save_hand_head(path, head.model, head.record)
     # The artifact's config now says what `signlens train` would have to do to rebuild it.
-    artifact.update_meta(path, config={**config, "hand_head": True, "hand_head_per_letter": args.per_letter})
+    artifact.update_meta(path, config={**config, "hand_head": True, "hand_head_per_letter": per_letter})
     r = head.record
     print(f"{art.name}: hand-landmark head trained on {r['n_images']} {Path(data.source).name} images "
           f"(train accuracy {r['train_accuracy']:.2%}, {r['seconds']:.0f}s); version {art.version} -> {version}")
@@ -61,7 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "to an artifact (a new version)")
     h.add_argument("artifact", help="artifact directory to extend")
     h.add_argument("--data", help="training data (default: the vendored Sign-MNIST train split)")
-    h.add_argument("--per-letter", type=int, default=400, help="training images per letter to take landmarks of")
+    h.add_argument("--per-letter", type=int, help="training images per letter to take landmarks of "
+                   "(default: the training config's hand_head_per_letter)")
     h.add_argument("--seed", type=int, help="default: the seed the artifact was trained with")
     h.set_defaults(func=_add_hand_head)
 

@@ -119,7 +119,7 @@ def _finetune_head(head: keras.Model, user: Dataset, anchor: Dataset, n_anchor: 
     # Every view that saw the hand is one more example of the user's handshape.
     points = user.hand_points.reshape(-1, landmarks.N_POINTS, 3)
     letters = np.repeat(user.y, user.hand_points.shape[1])
-    found = np.flatnonzero(~np.isnan(points).any(axis=(1, 2)))
+    found = np.flatnonzero(landmarks.views_found(user.hand_points).ravel())
     ref_points, ref_letters = hand_head.sample_points(
         anchor, per_letter=max(1, n_anchor // labels.N_CLASSES), seed=seed, progress=False)
     repeat = np.resize(found, max(len(ref_letters), len(found)))

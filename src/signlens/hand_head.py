@@ -17,12 +17,13 @@ import numpy as np
 from tqdm import tqdm
 
 from signlens import labels, landmarks
+from signlens.config import TrainConfig
 from signlens.data import Dataset
 from signlens.data.fingerprint import file_sha256
 from signlens.data.load import portable
 from signlens.errors import SignlensError
 
-PER_LETTER = 400
+PER_LETTER = TrainConfig.hand_head_per_letter
 #: Three members trained 10 epochs each: on the real dev photos (crop view, seeds 0-2) one 40-epoch
 #: member got 71.0%, 10 epochs 71.6%, and averaging members and views more (BENCHMARKS.md, issue 8).
 #: Fewer epochs learn less of what is peculiar to Sign-MNIST's coarse landmarks.

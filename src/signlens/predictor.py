@@ -70,7 +70,7 @@ class Predictor:
         return self.artifact.version
 
     def probabilities(self, grids: np.ndarray, hand_points: np.ndarray | None = None) -> np.ndarray:
-        """(N, 28, 28) uint8 grids [+ (N, 21, 3) landmarks, NaN where none] -> (N, 24) probabilities."""
+        """(N, 28, 28) uint8 grids [+ (N, views, 21, 3) landmarks, NaN where none] -> (N, 24) probabilities."""
         x = to_model_input(grids)
         out = [self._run(x[i : i + self.batch_size]) for i in range(0, len(x), self.batch_size)]
         probs = np.concatenate(out) if out else np.zeros((0, labels.N_CLASSES), np.float32)

@@ -3,8 +3,8 @@
 An export directory holds `model.tflite` and the same `signlens.json` an artifact has (labels,
 preprocessing spec), so a .tflite file is served with exactly the labels and preprocessing it was
 exported with; an artifact's hand-landmark head comes along as `hand_head.tflite`, so photos on
-device are read the same way as on the server. The backend takes the Predictor's float32 (N, 28, 28, 1) 0..255 input and
-quantizes/dequantizes at the edges when the model is full-integer.
+device are read the same way as on the server. The backend takes the Predictor's float32
+(N, 28, 28, 1) 0..255 input and quantizes/dequantizes at the edges when the model is full-integer.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from signlens import preprocess
 from signlens.serving.admin import admin_router
 from signlens.serving.inputs import BadInput
 from signlens.serving.monitoring import Metrics, MetricsMiddleware
@@ -85,6 +86,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="signlens-infer")
         app.state.executor = executor
+        preprocess.warm_up()  # once per process: the first photo need not pay OpenCV's and PIL's start-up
         app.state.models = {name: start_in(app, name, load_checked(ref)) for name, ref in settings.models}
         for name, path in saved_models(settings.teach_dir):
             try:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from signlens import labels, landmarks, preprocess
+from signlens import labels, landmarks
 from signlens.serving.batching import MicroBatcher
 
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ def load_checked(ref: str | None) -> Predictor:
     from signlens.predictor import Predictor
 
     predictor = Predictor(resolve(ref))
-    preprocess.warm_up()
     _check(predictor.probabilities(np.zeros((1, 28, 28), np.uint8)), "smoke prediction")
     if predictor.has_head:  # its first photo would otherwise also wait ~0.2 s for the landmark model to load
         landmarks.warm_up()
