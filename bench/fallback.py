@@ -26,7 +26,8 @@ from signlens.predictor import Predictor  # noqa: E402
 
 
 def centre_crop_inputs(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """The grid and landmark views `preprocess` makes when `find_hand` finds nothing."""
+    """The grid and landmark views of the centre crop itself (`preprocess` goes on from there to a
+    box around the joints it sees, locate.py; this measures what the centre crop alone gives)."""
     box = hand.centre_square(*rgb.shape[:2])
     raw = cv2.resize(hand.crop(to_grayscale(rgb), box, 0), (SIZE, SIZE), interpolation=cv2.INTER_AREA)
     grid = cv2.GaussianBlur(normalize(raw, None), (0, 0), PHOTO_BLUR_SIGMA)

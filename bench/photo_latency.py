@@ -4,8 +4,9 @@
 
 PHOTOS is an image folder (<LETTER>/*.jpg, e.g. ../shared/data/real-photos-dev); every 12th photo
 is used, each predicted 3 times, one at a time as the page's webcam sends them. The baseline is a
-model without a head, for which `preprocess` takes no landmarks; the last row is the hand finding,
-crop and 28×28 grid without landmarks or any model.
+model without a head, for which `preprocess` takes no landmarks; then the hand finding, crop and
+28×28 grid without landmarks or any model. The last row is the worst case of the page's live mode:
+640×480 webcam frames with no hand in them, for which `locate.py` searches the whole frame.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from signlens import landmarks  # noqa: E402
@@ -37,6 +39,17 @@ def latencies(fn, photos: list[bytes], repeat: int = 3) -> np.ndarray:
     return np.array(times) * 1000
 
 
+def empty_frames(n: int = 6) -> list[bytes]:
+    """Webcam frames of a wall, lit unevenly, with sensor noise and no hand: JPEG, as the page sends."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for k in range(n):
+        wall = np.linspace(90 + 20 * k, 170 + 10 * k, 640, dtype=np.float32)[None, :, None]
+        frame = np.clip(wall + rng.normal(0, 4, (480, 640, 3)), 0, 255).astype(np.uint8)
+        frames.append(cv2.imencode(".jpg", frame)[1].tobytes())
+    return frames
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("photos")
@@ -53,6 +66,7 @@ def main() -> None:
          else f"{model.name} predict (no head)", latencies(lambda b: model.predict([b]), photos)),
         (f"{baseline.name} predict (no head, no landmarks)", latencies(lambda b: baseline.predict([b]), photos)),
         ("preprocess(hands=False) alone", latencies(lambda b: preprocess(b, hands=False), photos)),
+        (f"{model.name} predict, 640×480 frame without a hand", latencies(lambda b: model.predict([b]), empty_frames())),
     ]
     print(f"\none photo at a time, {len(photos)} photos × 3, {os.cpu_count()} CPUs\n")
     print(f"{'path':<52} {'p50 ms':>7} {'p90 ms':>7}")

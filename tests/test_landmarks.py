@@ -179,7 +179,8 @@ def test_landmarks_are_taken_only_for_a_model_whose_head_uses_them(headed_artifa
     assert plain.preprocessed.hand_found and plain.preprocessed.hand_points is None and not calls
     settings = ServeSettings(models=(("plain", str(tiny_artifact)), ("headed", str(headed_artifact))))
     with TestClient(create_app(settings)) as client:
-        for name, expect_calls in [("plain", 0), ("headed", len(landmarks.VIEWS))]:
+        # headed: one look to check hand.py's box (it stands for this clean photo), then the views
+        for name, expect_calls in [("plain", 0), ("headed", 1 + len(landmarks.VIEWS))]:
             calls.clear()
             answer = client.post(f"/v1/predict?model={name}", content=photo, headers={"content-type": "image/png"})
             assert answer.status_code == 200 and answer.json()["input"]["hand_found"]
@@ -219,8 +220,9 @@ def test_a_hand_the_classical_finder_misses_still_gets_landmarks_from_the_centre
     missed = hand.Hand(hand.centre_square(*photo.shape[:2]), False, np.zeros(photo.shape[:2], bool), 0)
     monkeypatch.setattr(hand, "find_hand", lambda rgb: missed)
     result = preprocess(photo)
-    assert not result.hand_found  # the crop is the fallback, and says so
+    assert result.hand_found  # the landmark model found it in the centre crop (locate.py)
     assert result.hand_points is not None and landmarks.has_hand(result.hand_points[None])[0]
+    assert not preprocess(photo, hands=False).hand_found  # without landmarks: the fallback, and says so
 
 
 def test_landmarks_map_back_onto_the_photo_they_came_from() -> None:

@@ -9,8 +9,9 @@ The landmarks come from MediaPipe's hand-landmark model (`assets/hand_landmark_f
 Apache-2.0, taken from the mediapipe 0.10.21 wheel and run here with LiteRT, so nothing is
 downloaded and mediapipe itself is not a dependency). Its palm detector is not used: it misses
 most fists and nearly every upscaled Sign-MNIST image. We give the landmark model the square crop
-that `hand.find_hand` found instead, a little wider (`CROP_SCALE`), as MediaPipe expects, and that
-crop's 28×28 gray upscaled as Sign-MNIST's are, each also mirrored (`VIEWS`).
+around the hand instead (`hand.find_hand`'s, checked by `locate.py`), a little wider
+(`CROP_SCALE`), as MediaPipe expects, and that crop's 28×28 gray upscaled as Sign-MNIST's are,
+each also mirrored (`VIEWS`).
 """
 
 from __future__ import annotations
@@ -83,17 +84,36 @@ def _points(rgb: np.ndarray) -> np.ndarray | None:
     return points if presence >= MIN_PRESENCE else None
 
 
-def _wider(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    """The square the landmark model sees: `box`, `CROP_SCALE` times wider about its centre."""
+def _grown(box: hand.Box, scale: float) -> hand.Box:
+    """`box`, `scale` times wider about its centre."""
     x, y, side, _ = box
-    grown = int(round(side * CROP_SCALE))
+    grown = int(round(side * scale))
     return int(round(x + (side - grown) / 2)), int(round(y + (side - grown) / 2)), grown, grown
 
 
-def _photo_input(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """The landmark model's input for a photo: the square `find_hand` chose, a little wider."""
-    crop = hand.crop(rgb, _wider(box), fill=0)
+def _photo_input(rgb: np.ndarray, box: hand.Box, scale: float = CROP_SCALE) -> np.ndarray:
+    """The landmark model's input for a photo: the square around the hand, `scale` times wider."""
+    crop = hand.crop(rgb, _grown(box, scale), fill=0)
     return cv2.resize(np.ascontiguousarray(crop), (INPUT_SIDE, INPUT_SIDE), interpolation=cv2.INTER_AREA)
+
+
+def _to_photo(points: np.ndarray, box: hand.Box, scale: float) -> np.ndarray:
+    """(21, 2+) landmarks in the input of `_photo_input(rgb, box, scale)` -> (21, 2) photo pixels."""
+    x, y, side, _ = _grown(box, scale)
+    return points[:, :2] * (side / INPUT_SIDE) + (x, y)
+
+
+def sighting(rgb: np.ndarray, box: hand.Box, scale: float) -> tuple[np.ndarray, float]:
+    """The hand's 21 joints in photo pixels (21, 2), seen in `box` `scale` times wider, and the
+    model's hand-presence score for that view."""
+    points, presence = _Model.run(_photo_input(rgb, box, scale))
+    return _to_photo(points, box, scale), presence
+
+
+def look(rgb: np.ndarray, box: hand.Box, scale: float) -> np.ndarray | None:
+    """`sighting`'s joints, or None when the landmark model sees no hand there."""
+    joints, presence = sighting(rgb, box, scale)
+    return joints if presence >= MIN_PRESENCE else None
 
 
 def _grid_input(grid: np.ndarray) -> np.ndarray:
@@ -111,11 +131,11 @@ def grid_points(grid: np.ndarray) -> np.ndarray | None:
     return _points(_grid_input(grid))
 
 
-def photo_views(rgb: np.ndarray, box: tuple[int, int, int, int], grid: np.ndarray) -> np.ndarray | None:
+def photo_views(rgb: np.ndarray, box: hand.Box, grid: np.ndarray) -> np.ndarray | None:
     """Landmarks of a photo's hand seen each of the `VIEWS` ways -> (len(VIEWS), 21, 3), NaN rows
     for views where the model saw no hand; None when no view saw one.
 
-    `box` is the square `find_hand` chose and `grid` that crop's plain 28×28 gray (before any
+    `box` is the square around the hand (`locate.locate`) and `grid` that crop's plain 28×28 gray (before any
     intensity matching): its landmarks are as coarse as the Sign-MNIST ones the head learnt from.
     """
     inputs = [_photo_input(rgb, box), _grid_input(grid)]
@@ -124,14 +144,13 @@ def photo_views(rgb: np.ndarray, box: tuple[int, int, int, int], grid: np.ndarra
     return None if all(p is None for p in found) else as_array(found, shape=(N_POINTS, 3))
 
 
-def in_photo(views: np.ndarray, box: tuple[int, int, int, int]) -> list[list[float]] | None:
+def in_photo(views: np.ndarray, box: hand.Box) -> list[list[float]] | None:
     """A photo's crop-view landmarks as (x, y) pixels of the photo itself, for drawing the hand's
     skeleton over it; None when that view did not see the hand."""
     crop = np.asarray(views)[VIEWS.index("crop")]
     if np.isnan(crop).any():
         return None
-    x, y, side, _ = _wider(box)
-    return np.round(crop[:, :2] * (side / INPUT_SIDE) + (x, y), 1).tolist()
+    return np.round(_to_photo(crop, box, CROP_SCALE), 1).tolist()
 
 
 def features(points: np.ndarray) -> np.ndarray:

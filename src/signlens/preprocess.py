@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from signlens import hand, landmarks
+from signlens import hand, landmarks, locate
 from signlens.errors import SignlensError
 
 SIZE = 28
@@ -26,11 +26,12 @@ PREPROCESS_SPEC = {
     "channels": 1,
     "dtype": "float32",
     "range": [0, 255],
-    "photo": "square crop around the hand (hand.py; centre crop if none found), grayscale, INTER_AREA "
+    "photo": "square crop around the hand (hand.py; with hand_points, checked and if need be redrawn "
+    "around the hand's landmarks, locate.py; centre crop if no hand found), grayscale, INTER_AREA "
     "resize, hand/background intensities matched to Sign-MNIST (normalize), Gaussian blur sigma 0.5 "
     "to match its sharpness",
     "hand_points": "photos, for an artifact's hand-landmark head: 21 MediaPipe hand landmarks in each "
-    "of landmarks.VIEWS (the crop, hand's or centre fallback, 1.16x wider; its plain 28x28 gray "
+    "of landmarks.VIEWS (the crop, 1.16x wider; its plain 28x28 gray "
     "upscaled; both mirrored), where the landmark model sees a hand",
 }
 #: Sign-MNIST train split: overall pixel mean/std, and the levels photos are mapped to.
@@ -140,18 +141,27 @@ def preprocess(image: np.ndarray | bytes, hands: bool = True) -> Preprocessed:
     else:
         rgb = cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
     found = hand.find_hand(rgb)
-    crop = hand.crop(gray, found.box, found.background)
+    # With landmarks wanted, the landmark model also checks the box (locate.py): it finds hands
+    # the classical finder misses or cuts short on skin-toned walls and in clutter, and its
+    # presence score turns away frames with no hand.
+    where = locate.locate(rgb, found) if hands else locate.Located(found.box, found.found, None)
+    crop = hand.crop(gray, where.box, found.background)
     pixels = cv2.resize(crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
-    mask = None
-    if found.found:
-        mask_crop = hand.crop(found.mask.astype(np.float32), found.box, 0.0)
-        mask = cv2.resize(mask_crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
-    soft = cv2.GaussianBlur(normalize(pixels, mask), (0, 0), PHOTO_BLUR_SIGMA)
-    # Also on the centre crop when no hand was found: the landmark model finds hands the classical
-    # finder misses (all 240 dev photos from their centre crops, 79.2% with the head vs 14.2%
-    # without), and its presence score turns away frames with no hand.
-    points = landmarks.photo_views(rgb, found.box, pixels) if hands else None
-    return Preprocessed(soft, found.box, hand_found=found.found, hand_points=points)
+    soft = cv2.GaussianBlur(normalize(pixels, _hand_mask(found, where)), (0, 0), PHOTO_BLUR_SIGMA)
+    points = landmarks.photo_views(rgb, where.box, pixels) if hands and where.joints is not None else None
+    return Preprocessed(soft, where.box, hand_found=where.found, hand_points=points)
+
+
+def _hand_mask(found: hand.Hand, where: locate.Located) -> np.ndarray | None:
+    """The hand's pixels in the crop, at 28×28 (soft), for `normalize`: `find_hand`'s colour mask
+    when its box stands, else the outline of the joints; None when neither found a hand."""
+    if found.found and where.box == found.box:
+        full = found.mask
+    elif where.joints is not None:
+        full = locate.outline(found.mask.shape, where.joints, where.box)
+    else:
+        return None
+    return cv2.resize(hand.crop(full.astype(np.float32), where.box, 0.0), (SIZE, SIZE), interpolation=cv2.INTER_AREA)
 
 
 def warm_up() -> None:
