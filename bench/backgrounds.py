@@ -6,7 +6,8 @@ PHOTOS is an image folder <LETTER>/*.jpg of hands segmented on black (e.g.
 ../shared/data/real-photos-dev). Its 240 photos are one setting only: the hand fills a black
 frame. Users' webcams and the held-out photos are not like that, so each hand is cut out along
 its own black background and pasted, feathered, into a 640×480 frame over a procedural
-background (light wall, dark room, skin-toned wall, clutter), large or small, off-centre, then
+background (light wall, dark room, skin-toned wall, clutter, the signer's face and shoulders),
+large or small, off-centre (it may cover the face, as hands do), then
 JPEG-encoded as a camera would. Nothing is downloaded: the backgrounds are drawn here, seeded.
 
 Each setting is read two ways in the same run: with `hand.find_hand`'s box alone (the baseline,
@@ -76,12 +77,24 @@ def _clutter(rng: np.random.Generator) -> np.ndarray:
     return cv2.GaussianBlur(frame, (0, 0), 1.5)
 
 
+def _face(rng: np.random.Generator) -> np.ndarray:
+    """A webcam's usual view: a wall and the signer's face (skin, larger than the hand) and hair."""
+    frame = _flat(tuple(int(v) for v in rng.integers(150, 230, 3)))(rng)
+    cx, cy = int(rng.integers(180, 460)), int(rng.integers(170, 260))
+    skin = tuple(int(v) for v in np.array([200, 150, 120]) * rng.uniform(0.6, 1.1))
+    cv2.ellipse(frame, (cx, cy - 40), (120, 130), 0, 180, 360, (40, 30, 25), -1)  # hair
+    cv2.ellipse(frame, (cx, cy), (100, 135), 0, 0, 360, skin, -1)
+    cv2.rectangle(frame, (cx - 160, cy + 150), (cx + 160, FRAME_H), tuple(int(v) for v in rng.integers(0, 256, 3)), -1)
+    return cv2.GaussianBlur(frame, (0, 0), 1.5)
+
+
 BACKGROUNDS: dict[str, Background] = {
     "black": _flat((8, 8, 8), noise=2.0),
     "light wall": _flat((215, 212, 205)),
     "dark room": _flat((45, 42, 48)),
     "skin-toned wall": _flat((205, 165, 135)),
     "clutter": _clutter,
+    "face in view": _face,
 }
 #: The hand's longer side as a share of the frame's height: a close-up, and arm's length.
 SIZES = {"large": 0.75, "small": 0.4}

@@ -56,12 +56,13 @@ def test_a_box_that_cut_the_hand_short_is_redrawn_around_it(monkeypatch: pytest.
     assert where.box != top_half and on_the_hand(where.box, 240, 160), where.box
 
 
-def test_a_box_on_something_else_moves_to_the_hand(monkeypatch: pytest.MonkeyPatch) -> None:
-    frame = frame_with_hand(400, 260)
-    frame[20:200, 20:200] = (190, 150, 120)  # a beige cushion the colour rule took for the hand
-    found = finder_says(monkeypatch, (20, 20, 180, 180), frame.shape[:2])
+def test_a_box_on_a_face_moves_to_the_hand() -> None:
+    frame = frame_with_hand(420, 250, colour=(90, 100, 110))
+    cv2.ellipse(frame, (320, 200), (110, 150), 0, 0, 360, (200, 150, 120), -1)  # a face, larger than the hand
+    found = hand.find_hand(frame)
+    assert found.found and not on_the_hand(found.box, 420, 250)  # skin colour: the face is the largest region
     where = locate.locate(frame, found)
-    assert where.found and on_the_hand(where.box, 400, 260), where.box
+    assert where.found and on_the_hand(where.box, 420, 250), where.box
 
 
 def test_a_small_hand_off_centre_that_the_finder_missed_is_searched_for(monkeypatch: pytest.MonkeyPatch) -> None:

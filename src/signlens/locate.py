@@ -1,7 +1,7 @@
 """Where the hand is, checked against its joints: the crop box for photos whose landmarks count.
 
 `hand.find_hand` reads colour and contrast. On a skin-toned wall, a light wall or in clutter it
-finds part of the hand (a pointing finger cut off), the hand plus a beige sofa, or nothing. The
+finds part of the hand (a pointing finger cut off), a beige sofa or the signer's face, or nothing. The
 landmark model knows what a hand is, so it checks the box, as MediaPipe's own tracking does:
 
 1. It looks at `find_hand`'s box, `LOOK_SCALE` times wider, so a finger the box cut off is in view
@@ -12,8 +12,8 @@ landmark model knows what a hand is, so it checks the box, as MediaPipe's own tr
    joints, and the joints are read again in the new box, up to `ROUNDS` times.
 
 Measured with `bench/backgrounds.py` (the dev photos' hands pasted over other backgrounds): the
-dev photos themselves keep `find_hand`'s box (all 240), while hands on a skin-toned wall or in
-clutter go from 13-26% to 67-73% read right (BENCHMARKS.md, issue 8).
+dev photos themselves keep `find_hand`'s box (all 240), while hands on a skin-toned wall, in
+clutter or beside the signer's face go from 11-34% to 67-73% read right (BENCHMARKS.md, issue 8).
 """
 
 from __future__ import annotations
