@@ -60,7 +60,7 @@ def _fits(joints: np.ndarray, box: hand.Box) -> bool:
 
 def _around(joints: np.ndarray) -> hand.Box:
     (x0, y0), (x1, y1) = joints.min(axis=0), joints.max(axis=0)
-    side = int(round(max(x1 - x0, y1 - y0) * JOINTS_TO_BOX))
+    side = max(1, int(round(max(x1 - x0, y1 - y0) * JOINTS_TO_BOX)))
     return int(round((x0 + x1 - side) / 2)), int(round((y0 + y1 - side) / 2)), side, side
 
 
