@@ -145,3 +145,21 @@ def test_teach_defaults_to_loopback_only(host: str, flag: list[str], on: bool) -
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
     assert (build_settings(parser.parse_args(["serve", "--host", host, *flag])).teach_dir is not None) == on
+
+
+def test_a_sample_shows_the_crop_the_fine_tune_will_read(tmp_path: Path, tiny_artifact: Path, tiny_csv: Path) -> None:
+    import cv2
+
+    from tests.test_locate import frame_with_hand, on_the_hand
+
+    frame = frame_with_hand(420, 250, colour=(90, 100, 110))
+    cv2.ellipse(frame, (320, 200), (110, 150), 0, 0, 360, (200, 150, 120), -1)  # the user's face, in view
+    buf = io.BytesIO()
+    Image.fromarray(frame).save(buf, "PNG")
+    with TestClient(create_app(settings(tiny_artifact, tiny_csv, tmp_path / "teach"))) as client:
+        session = client.post("/v1/teach/sessions").json()["session"]
+        resp = client.post(f"/v1/teach/sessions/{session}/samples/L", content=buf.getvalue(),
+                           headers={"content-type": "image/png"})
+    assert resp.status_code == 200, resp.text
+    shown = resp.json()["input"]
+    assert shown["hand_found"] and on_the_hand(tuple(shown["box"]), 420, 250), shown["box"]  # the hand, not the face

@@ -1,7 +1,8 @@
 """The crop each photo got: a grid PNG of source thumbnails with their crop box and the 28×28 grid.
 
 When a photo is misread, the first question is whether the hand was found and framed; this sheet
-answers it at a glance (green box: hand found, red: centre-crop fallback).
+answers it at a glance (green box: hand found, by `hand.py` or by its landmarks; red: centre-crop
+fallback).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ TILE = 64
 
 def _tile(path: Path, caption: str) -> np.ndarray:
     rgb = decode_image(path.read_bytes())
-    result = preprocess(rgb, hands=False)
+    result = preprocess(rgb)  # as `data.load` read it for evaluation: landmarks check the box
     h, w = rgb.shape[:2]
     x, y, side, _ = result.box
     pad = max(0, -x, -y, x + side - w, y + side - h)  # boxes may reach outside the photo

@@ -128,8 +128,8 @@ def normalize(pixels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
 def preprocess(image: np.ndarray | bytes, hands: bool = True) -> Preprocessed:
     """Turn one image (bytes, RGB/RGBA/gray array of any size) into the 28×28 grid the model sees.
 
-    `hands=False` skips a photo's hand landmarks (~20 ms on 2 cores): only a model with a
-    hand-landmark head uses them, and previews need none."""
+    `hands=False` skips a photo's hand landmarks (~25 ms on 2 cores), and with them the check of
+    the crop box (locate.py): only a model with a hand-landmark head uses them."""
     if isinstance(image, (bytes, bytearray, memoryview)):
         image = decode_image(bytes(image))
     image = np.asarray(image)

@@ -117,7 +117,9 @@ def _info(request: Request, session: str, path: Path) -> dict[str, Any]:
 def _store(data: bytes, max_pixels: int, folder: Path, max_per_letter: int) -> tuple[int, Any]:
     """Decode (safely), shrink and save one sample as PNG; returns (its number, the preprocessing)."""
     image = decode_image(data, max_pixels)
-    done = preprocess(image, hands=False)  # the same view the model will get, shown back to the user
+    # Shown back to the user: the crop the fine-tune will train on (`data.load` reads a sample
+    # folder with landmarks, and they check the box): the user sees what it will learn from.
+    done = preprocess(image)
     folder.mkdir(parents=True, exist_ok=True)
     existing = sorted(folder.glob("*.png"))
     if len(existing) >= max_per_letter:
