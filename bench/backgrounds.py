@@ -32,7 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from signlens import hand, landmarks  # noqa: E402
+from signlens import hand, landmarks, locate  # noqa: E402
 from signlens.data import load  # noqa: E402
 from signlens.predictor import Predictor  # noqa: E402
 from signlens.preprocess import (  # noqa: E402
@@ -138,16 +138,6 @@ def true_square(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     return hand.square_box(mask)
 
 
-def overlap(box: tuple[int, int, int, int], truth: tuple[int, int, int, int]) -> float:
-    """Intersection over union of the crop box and the true hand box."""
-    ax, ay, aw, ah = box
-    bx, by, bw, bh = truth
-    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    return inter / (aw * ah + bw * bh - inter)
-
-
 def finder_only(image: bytes) -> Preprocessed:
     """`preprocess` as it was before locate.py: `find_hand`'s box (or the centre), never checked."""
     rgb = decode_image(image)
@@ -172,7 +162,7 @@ def _score(predictor: Predictor, images: list[bytes], truths: list[tuple[int, in
     if truths is None:  # the photos as they are: the hand fills the frame
         located = np.array([p.hand_found for p in prepped])
     else:  # compared with the square `hand.py` would draw around the true hand
-        located = np.array([p.hand_found and overlap(p.box, true_square(t)) >= 0.5
+        located = np.array([p.hand_found and locate.overlap(p.box, true_square(t)) >= 0.5
                             for p, t in zip(prepped, truths)])
     return {"found": located.mean(), "landmarks": landmarks.has_hand(points).mean(),
             "image": image_alone.mean(), "combined": combined.mean()}

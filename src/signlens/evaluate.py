@@ -69,11 +69,11 @@ def evaluate(art: Artifact, data: Dataset, out_dir: Path | None = None) -> dict[
             plots.image_grid(data.x[wrong], titles, out_dir / "misclassified.png",
                              title="Misclassified (true→predicted, confidence)")
             report["files"].append("misclassified.png")
-        if data.ids and Path(data.ids[0]).is_file():  # an image folder: show the crop each photo got
+        if data.boxes is not None:  # an image folder: show the crop each photo got
             from signlens.crops import save_crop_grid
 
             marks = [f"{labels.LETTERS[t]}->{labels.LETTERS[p]}" for t, p in zip(data.y, pred)]
-            save_crop_grid(data.ids, marks, out_dir / "crops.png")
+            save_crop_grid(data, marks, out_dir / "crops.png")
             report["files"].append("crops.png")
         (out_dir / REPORT_FILE).write_text(json.dumps(report, indent=1) + "\n")
     return report

@@ -64,7 +64,8 @@ def _around(joints: np.ndarray) -> hand.Box:
     return int(round((x0 + x1 - side) / 2)), int(round((y0 + y1 - side) / 2)), side, side
 
 
-def _overlap(a: hand.Box, b: hand.Box) -> float:
+def overlap(a: hand.Box, b: hand.Box) -> float:
+    """Intersection over union of two boxes."""
     iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
     ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
     return iw * ih / (a[2] * a[3] + b[2] * b[3] - iw * ih)
@@ -105,7 +106,7 @@ def locate(rgb: np.ndarray, found: hand.Hand) -> Located:
         return Located(box, True, joints)
     for _ in range(ROUNDS):
         redrawn = _around(joints)
-        if not from_finder and _overlap(redrawn, box) >= SETTLED:
+        if not from_finder and overlap(redrawn, box) >= SETTLED:
             break
         seen = landmarks.look(rgb, redrawn, LOOK_SCALE)
         if seen is None:

@@ -18,6 +18,8 @@ class Dataset:
     ids: tuple[str, ...]  # "line N" for CSV rows, the file path for images
     skipped: tuple[DataError, ...] = field(default=())
     hand_points: np.ndarray | None = None  # photos: (N, views, 21, 3) hand landmarks, NaN where none
+    boxes: np.ndarray | None = None  # photos: (N, 4) int, the crop [x, y, w, h] each got in its source
+    hand_found: np.ndarray | None = None  # photos: (N,) bool, False where the crop is the centre fallback
 
     def __len__(self) -> int:
         return len(self.y)
@@ -27,6 +29,8 @@ class Dataset:
 
         index = np.asarray(index)
         x, y = self.x[index], self.y[index]
-        points = None if self.hand_points is None else self.hand_points[index]
+        per_photo = {name: None if value is None else value[index]
+                     for name, value in (("hand_points", self.hand_points), ("boxes", self.boxes),
+                                         ("hand_found", self.hand_found))}
         return Dataset(x, y, self.source + source_suffix, fingerprint(x, y), tuple(self.ids[i] for i in index),
-                       hand_points=points)
+                       **per_photo)

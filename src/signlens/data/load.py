@@ -85,7 +85,7 @@ def _load_folder(root: Path, skip_invalid: bool) -> Dataset:
         items += [(p, y) for p in sorted(d.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
     if not items:
         raise DataError(str(root), "no .png/.jpg/.jpeg images in the letter folders")
-    xs, ys, ids, points, skipped = [], [], [], [], []
+    xs, ys, ids, points, boxes, found, skipped = [], [], [], [], [], [], []
     for path, y in tqdm(items, desc=f"reading {root.name}", unit="img", disable=len(items) < 200):
         try:
             prepped = preprocess(path.read_bytes())
@@ -97,12 +97,15 @@ def _load_folder(root: Path, skip_invalid: bool) -> Dataset:
             continue
         xs.append(prepped.pixels)
         points.append(prepped.hand_points)
+        boxes.append(prepped.box)
+        found.append(prepped.hand_found)
         ys.append(y)
         ids.append(str(path))
     if not xs:
         raise DataError(str(root), "no readable images")
     x, yarr = np.stack(xs), np.asarray(ys, dtype=np.int64)
-    return Dataset(x, yarr, str(root), fingerprint(x, yarr), tuple(ids), tuple(skipped), landmarks.as_array(points))
+    return Dataset(x, yarr, str(root), fingerprint(x, yarr), tuple(ids), tuple(skipped), landmarks.as_array(points),
+                   np.asarray(boxes, dtype=np.int64), np.asarray(found, dtype=bool))
 
 
 def load(path: str | Path | None = None, split: str = "train", skip_invalid: bool = False) -> Dataset:

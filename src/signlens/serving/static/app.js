@@ -98,8 +98,7 @@ async function drawSource(blob, box, handFound, points) {
 function cropNote(input) {
   if (input.hand_found) return input.hand_points ? " · hand landmarks read" : "";
   const [x, y, w, h] = input.box;  // a 28×28 grid is the model's own format: used as it is
-  if (x === 0 && y === 0 && w === 28 && h === 28) return " · 28×28 input used as is";
-  return input.hand_points ? " · centre crop used; hand landmarks read in it" : " · no hand found, centre crop used";
+  return x === 0 && y === 0 && w === 28 && h === 28 ? " · 28×28 input used as is" : " · no hand found, centre crop used";
 }
 
 // What the server made of an image: the crop box on the source and the 28×28 grid.
