@@ -23,6 +23,7 @@ from signlens.artifact import Artifact
 from signlens.data import Dataset, load
 from signlens.errors import SignlensError
 from signlens.preprocess import to_model_input
+from signlens.seeding import seed_everything
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def finetune(
     """
     if len(user) == 0:
         raise SignlensError("no photos to fine-tune on")
-    keras.utils.set_random_seed(seed)
+    seed_everything(seed)
     anchor = anchor if anchor is not None else load(split="train")
     model = keras.models.clone_model(base.model)
     model.set_weights(base.model.get_weights())

@@ -22,6 +22,7 @@ from signlens.data import Dataset
 from signlens.data.fingerprint import file_sha256
 from signlens.data.load import portable
 from signlens.errors import SignlensError
+from signlens.seeding import seed_everything
 
 PER_LETTER = TrainConfig.hand_head_per_letter
 #: Three members trained 10 epochs each: on the real dev photos (crop view, seeds 0-2) one 40-epoch
@@ -79,7 +80,7 @@ def build(train_features: np.ndarray, members: int = MEMBERS) -> tuple[keras.Mod
 def fit(points: np.ndarray, letters: np.ndarray, seed: int, epochs: int = EPOCHS,
         base: keras.Model | None = None, learning_rate: float = 1e-3) -> keras.Model:
     """Train a head (or continue `base`'s training, as one model) on landmarks and their mirror images."""
-    keras.utils.set_random_seed(seed)
+    seed_everything(seed)
     x = landmarks.features(np.concatenate([points, landmarks.mirrored(points)]))
     y = np.concatenate([letters, letters])
     if base is None:

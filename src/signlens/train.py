@@ -26,6 +26,7 @@ from signlens.data.load import portable
 from signlens.data.split import train_val_split
 from signlens.errors import SignlensError
 from signlens.preprocess import to_model_input
+from signlens.seeding import seed_everything
 
 CHECKPOINT_DIR = "checkpoint"
 EPOCH_LOG = "epochs.json"
@@ -142,9 +143,7 @@ def train(
     checkpoint = out_dir / CHECKPOINT_DIR
     check_unfinished(out_dir, resume)
 
-    # Seeds and deterministic kernels: same seed + config + data -> same metrics on this machine.
-    keras.utils.set_random_seed(cfg.seed)
-    tf.config.experimental.enable_op_determinism()
+    seed_everything(cfg.seed)  # same seed + config + data -> same metrics on this machine
 
     data = data if data is not None else load(cfg.data, "train")
     data, excluded = _exclude(data, cfg.exclude)
