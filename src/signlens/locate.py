@@ -13,7 +13,7 @@ landmark model knows what a hand is, so it checks the box, as MediaPipe's own tr
 
 Measured with `bench/backgrounds.py` (the dev photos' hands pasted over other backgrounds): the
 dev photos themselves keep `find_hand`'s box (all 240), while hands on a skin-toned wall, in
-clutter or beside the signer's face go from 11-34% to 67-73% read right (BENCHMARKS.md, issue 8).
+clutter or beside the signer's face go from 12-33% to 66-72% read right (BENCHMARKS.md, issue 8).
 """
 
 from __future__ import annotations
