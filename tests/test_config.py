@@ -20,6 +20,7 @@ def test_defaults_and_overrides_are_typed(tmp_path):
         ({"augment": "maybe"}, "expected true/false"),
         ({"epochs": 1.5}, "expected int"),
         ({"optimizer": "lbfgs"}, "optimizer must be one of"),
+        ({"precision": "float16"}, "precision must be one of"),
         ({"val_fraction": 1.5}, "val_fraction"),
         ({"early_stopping": True, "val_fraction": 0.0}, "early_stopping needs"),
     ],

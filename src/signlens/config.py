@@ -18,6 +18,7 @@ from signlens.errors import SignlensError
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "adadelta", "adam", "rmsprop")
 SCHEDULES = ("constant", "cosine", "exponential", "step")
 VAL_SPLITS = ("random", "grouped")
+PRECISIONS = ("float32", "bfloat16")  # training compute type; artifacts are float32 either way
 
 
 class ConfigError(SignlensError):
@@ -36,6 +37,7 @@ class TrainConfig:
     dropout: float | None = None  # None: the model's own default
     label_smoothing: float = 0.0
     augment: bool = False
+    precision: str = "float32"  # "bfloat16": mixed precision while training (speedups.py)
     domain_augment: bool = False  # photo-domain look (background, lighting, scale, blur): domain.py
     hand_head: bool = False  # also train a hand-landmark head for photos (hand_head.py)
     hand_head_per_letter: int = 400  # Sign-MNIST training images per letter it learns from
@@ -54,6 +56,7 @@ class TrainConfig:
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}"),
             (self.schedule in SCHEDULES, f"schedule must be one of {SCHEDULES}"),
             (self.val_split in VAL_SPLITS, f"val_split must be one of {VAL_SPLITS}"),
+            (self.precision in PRECISIONS, f"precision must be one of {PRECISIONS}"),
             (self.learning_rate > 0, "learning_rate must be > 0"),
             (self.batch_size > 0, "batch_size must be > 0"),
             (self.epochs > 0, "epochs must be > 0"),
