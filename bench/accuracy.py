@@ -1,6 +1,6 @@
 """Accuracy benchmark: the default config over 3 seeds vs the codelab models, on the test split.
 
-    .venv/bin/python bench/accuracy.py [--seeds 0 1 2] [--save-seed0 models/default]
+    .venv/bin/python bench/accuracy.py [--seeds 0 1 2] [--save-seed0 models/default] [--float32-row]
 
 Each model is trained by the user's own command, `signlens train --config ... seed=N`, in a fresh
 process (so a seeded run here is the same run a user gets), on the vendored train split with
@@ -52,6 +52,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--skip-codelab", action="store_true")
+    p.add_argument("--float32-row", action="store_true",
+                   help="also train seed 0 with precision=float32: what bfloat16 buys on this CPU")
     p.add_argument("--seed-models", default=str(ROOT.parent / "shared" / "anchors" / "seed-codelab"),
                    help="directory with the seed's TF.js cnn/ and mlp/ (skipped if absent)")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "accuracy.json"))
@@ -69,6 +71,8 @@ def main() -> None:
                              test_accuracy=evaluate(art, test)["accuracy"], train_seconds=None,
                              size_kb=weights.stat().st_size / 1024))
     runs = [("signlens default", s, [f"seed={s}"]) for s in args.seeds]
+    if args.float32_row:
+        runs.append(("signlens default, precision=float32", 0, ["seed=0", "precision=float32"]))
     if not args.skip_codelab:
         runs += [(f"codelab {n} retrained", 0, c + ["seed=0"]) for n, c in CODELAB.items()]
     with tempfile.TemporaryDirectory() as tmp:
