@@ -28,11 +28,11 @@ from signlens.evaluate import evaluate  # noqa: E402
 from signlens.modelref import resolve  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The codelab's recipes: Adam, default learning rate, no augmentation.
+#: The codelab's recipes: Adam, default learning rate, no augmentation, float32.
 CODELAB = {"cnn": ["model=cnn", "epochs=10", "augment=false", "label_smoothing=0", "schedule=constant",
-                   "learning_rate=0.001"],
+                   "learning_rate=0.001", "precision=float32"],
            "mlp": ["model=mlp", "epochs=20", "augment=false", "label_smoothing=0", "schedule=constant",
-                   "learning_rate=0.001"]}
+                   "learning_rate=0.001", "precision=float32"]}
 
 
 def _train(out: Path, overrides: list[str]) -> float:
@@ -50,7 +50,7 @@ def _size_kb(path: Path) -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2], help="default-config seeds (none: codelab rows only)")
     p.add_argument("--skip-codelab", action="store_true")
     p.add_argument("--float32-row", action="store_true",
                    help="also train seed 0 with precision=float32: what bfloat16 buys on this CPU")
