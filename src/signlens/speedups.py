@@ -20,9 +20,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from signlens.config import PRECISIONS
-
-_POLICY: dict[str, str] = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+_POLICY: dict[str, str] = {"float32": "float32", "bfloat16": "mixed_bfloat16"}  # config.PRECISIONS -> Keras
 
 
 class FusedBatchNormalization(keras.layers.BatchNormalization):
