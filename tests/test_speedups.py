@@ -37,8 +37,8 @@ def test_twin_starts_as_the_model_and_hands_its_weights_back(name: str) -> None:
     np.testing.assert_allclose(twin.predict(x, verbose=0), stock.predict(x, verbose=0), atol=1e-6)
     twin.compile(optimizer="adam", loss="categorical_crossentropy")
     twin.fit(x, keras.utils.to_categorical(np.arange(16) % labels.N_CLASSES, labels.N_CLASSES), verbose=0)
-    fresh = models.build(name, (28, 28, 1), labels.N_CLASSES)
-    back = speedups.stock_copy(twin, fresh)
+    back = models.build(name, (28, 28, 1), labels.N_CLASSES)
+    back.set_weights(twin.get_weights())
     assert not any(isinstance(layer, speedups.FusedBatchNormalization) for layer in back.layers)
     np.testing.assert_allclose(back.predict(x, verbose=0), twin.predict(x, verbose=0), atol=1e-5)
 

@@ -8,9 +8,9 @@ Two things made the default model's training step slow on this 2-core CPU (BENCH
   batch-norm statistics and the softmax stay float32: Keras mixed precision), which CPUs with
   AMX or AVX-512 BF16 run several times faster.
 
-The twin has the same weights in the same order as the model it came from, so after training they
-are copied back into a stock float32 model (`stock_copy`): serving, export and loading never meet
-the fused layer or bfloat16.
+The twin has the same weights in the same order as the model it came from, so after training
+`stock.set_weights(twin.get_weights())` puts them back into the stock float32 model: serving,
+export and loading never meet the fused layer or bfloat16.
 """
 
 from __future__ import annotations
@@ -56,20 +56,12 @@ def training_twin(model: keras.Model, precision: str) -> keras.Model:
 
     def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
         config = layer.get_config()
-        if isinstance(layer, keras.layers.InputLayer):
-            return type(layer).from_config(config)
-        if layer.name != "probs":  # the softmax stays float32, as mixed precision asks
+        # the input keeps its dtype; the softmax stays float32, as mixed precision asks
+        if not isinstance(layer, keras.layers.InputLayer) and layer.name != "probs":
             config["dtype"] = policy
-        if type(layer) is keras.layers.BatchNormalization:
-            return FusedBatchNormalization.from_config(config)
-        return type(layer).from_config(config)
+        fused = type(layer) is keras.layers.BatchNormalization
+        return (FusedBatchNormalization if fused else type(layer)).from_config(config)
 
     twin = keras.models.clone_model(model, clone_function=clone)
     twin.set_weights(model.get_weights())
     return twin
-
-
-def stock_copy(twin: keras.Model, stock: keras.Model) -> keras.Model:
-    """`stock` (the model `twin` was made from) with the twin's trained weights."""
-    stock.set_weights(twin.get_weights())
-    return stock

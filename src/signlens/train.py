@@ -179,7 +179,8 @@ def train(
 
     history = epoch_log.history()
     metrics: dict[str, float] = {"train_seconds": round(seconds, 2), "epochs_run": len(epoch_log.epochs)}
-    model = speedups.stock_copy(model, stock)
+    stock.set_weights(model.get_weights())
+    model = stock
     if val_data is not None:  # measured on the float32 model that ships, not the training twin
         model.compile(loss=loss, metrics=["accuracy"])
         val_loss, val_acc = model.evaluate(_pipeline(val_data, cfg, training=False), verbose=0)
