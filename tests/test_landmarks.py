@@ -67,6 +67,18 @@ def test_photo_preprocessing_gives_landmarks_only_when_there_is_a_hand() -> None
     assert preprocess(example("B")).hand_points is None  # a 28×28 grid is passed through untouched
 
 
+def test_tilted_views_are_turned_back_into_the_untilted_frame() -> None:
+    """A tilted view's joints are read in a turned image and turned back: they land where the
+    untilted view's do, so the hand's orientation (which tells G from Q, H from U) is kept."""
+    points = preprocess(as_photo(example("L"))).hand_points
+    crop = points[landmarks.VIEWS.index("crop")]
+    hand_size = np.ptp(crop[:, :2], axis=0).max()
+    for tilt in (t for t in landmarks.TILTS if t):
+        tilted = points[landmarks.VIEWS.index(f"crop tilted {tilt:+d}°")]
+        # ~1% of the hand's size apart; left turned, a 15° tilt moves them ~7%
+        assert np.linalg.norm(tilted[:, :2] - crop[:, :2], axis=1).mean() < 0.03 * hand_size
+
+
 def test_head_round_trips_changes_the_version_and_decides_photos(headed_artifact: Path, tiny_artifact: Path,
                                                                  example_points) -> None:
     points, letters = example_points

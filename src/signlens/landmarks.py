@@ -11,7 +11,7 @@ downloaded and mediapipe itself is not a dependency). Its palm detector is not u
 most fists and nearly every upscaled Sign-MNIST image. We give the landmark model the square crop
 around the hand instead (`hand.find_hand`'s, checked by `locate.py`), a little wider
 (`CROP_SCALE`), as MediaPipe expects, and that crop's 28×28 gray upscaled as Sign-MNIST's are,
-each also mirrored (`VIEWS`).
+each also tilted a little and mirrored (`VIEWS`).
 """
 
 from __future__ import annotations
@@ -31,11 +31,16 @@ MODEL_PATH = Path(__file__).parent / "assets" / "hand_landmark_full.tflite"
 INPUT_SIDE = 224
 #: The landmark model wants the hand to fill ~75% of its input: the crop box grows by this much.
 CROP_SCALE = 1.16
-#: A photo's hand is looked at four ways: the crop, and its 28×28 gray upscaled as the head's
-#: Sign-MNIST training images are, each also mirrored. Their mistakes differ, so the head's answers
-#: are averaged (real-photos-dev, one head member, mean of 5 seeds: 70.3% from the crop view alone,
-#: 75.1% from the four; BENCHMARKS.md, issue 8).
-VIEWS = ("crop", "grid", "crop mirrored", "grid mirrored")
+#: A photo's hand is looked at in two images: the crop, and its 28×28 gray upscaled as the head's
+#: Sign-MNIST training images are. Each is also seen tilted (`TILTS`, degrees; the joints are turned
+#: back, so the hand's orientation still counts) and mirrored. The landmark model's mistakes differ
+#: between views, so the head's answers are averaged (real-photos-dev, one head member, mean of 5
+#: seeds: 70.3% from the crop view alone, 75.1% from the two images and their mirrors; 3 members,
+#: image model × head, seeds 0-2: 76.2% with those 4 views, 79.7% with the 20; BENCHMARKS.md, issue 8).
+TILTS = (0, -7, 7, -15, 15)
+_IMAGES = ("crop", "grid")
+VIEWS = tuple(f"{image}{f' tilted {tilt:+d}°' if tilt else ''}{' mirrored' if mirror else ''}"
+              for mirror in (False, True) for image in _IMAGES for tilt in TILTS)
 #: Below this hand-presence score the model is describing something that is not a hand.
 MIN_PRESENCE = 0.5
 #: A 28×28 grid is upscaled to this share of the input; the rest is its edge pixels, repeated.
@@ -138,10 +143,23 @@ def photo_views(rgb: np.ndarray, box: hand.Box, grid: np.ndarray) -> np.ndarray 
     `box` is the square around the hand (`locate.locate`) and `grid` that crop's plain 28×28 gray (before any
     intensity matching): its landmarks are as coarse as the Sign-MNIST ones the head learnt from.
     """
-    inputs = [_photo_input(rgb, box), _grid_input(grid)]
-    inputs += [np.ascontiguousarray(im[:, ::-1]) for im in inputs]
-    found = [_points(im) for im in inputs]
+    images = [_photo_input(rgb, box), _grid_input(grid)]
+    images += [np.ascontiguousarray(im[:, ::-1]) for im in images]
+    found = [_tilted_points(im, tilt) for im in images for tilt in TILTS]  # VIEWS' order
     return None if all(p is None for p in found) else as_array(found, shape=(N_POINTS, 3))
+
+
+def _tilted_points(rgb: np.ndarray, degrees: float) -> np.ndarray | None:
+    """`_points` of `rgb` turned by `degrees` about its centre, turned back into `rgb`'s frame."""
+    if not degrees:
+        return _points(rgb)
+    turn = cv2.getRotationMatrix2D((INPUT_SIDE / 2, INPUT_SIDE / 2), degrees, 1.0)
+    points = _points(cv2.warpAffine(rgb, turn, (INPUT_SIDE, INPUT_SIDE), borderMode=cv2.BORDER_REPLICATE))
+    if points is None:
+        return None
+    back = cv2.invertAffineTransform(turn)
+    points[:, :2] = points[:, :2] @ back[:, :2].T + back[:, 2]
+    return points
 
 
 def in_photo(views: np.ndarray, box: hand.Box) -> list[list[float]] | None:

@@ -31,8 +31,8 @@ PREPROCESS_SPEC = {
     "resize, hand/background intensities matched to Sign-MNIST (normalize), Gaussian blur sigma 0.5 "
     "to match its sharpness",
     "hand_points": "photos, for an artifact's hand-landmark head: 21 MediaPipe hand landmarks in each "
-    "of landmarks.VIEWS (the crop, 1.16x wider; its plain 28x28 gray "
-    "upscaled; both mirrored), where the landmark model sees a hand",
+    "of landmarks.VIEWS (the crop, 1.16x wider; its plain 28x28 gray upscaled; each also tilted "
+    "by landmarks.TILTS, joints turned back, and mirrored), where the landmark model sees a hand",
 }
 #: Sign-MNIST train split: overall pixel mean/std, and the levels photos are mapped to.
 SIGN_MNIST_MEAN, SIGN_MNIST_STD = 159.0, 49.0
