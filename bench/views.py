@@ -27,14 +27,9 @@ from signlens.data import load  # noqa: E402
 from signlens.predictor import Predictor  # noqa: E402
 
 
-def tilt_of(view: str) -> int:
-    found = re.search(r"tilted ([+-]\d+)", view)
-    return abs(int(found.group(1))) if found else 0
-
-
 def view_sets() -> dict[str, np.ndarray]:
     """Nested subsets of `landmarks.VIEWS`, up to each tilt: name -> boolean mask over the views."""
-    tilts = np.array([tilt_of(v) for v in landmarks.VIEWS])
+    tilts = np.abs(landmarks.VIEW_TILTS)
     sets = {}
     for limit in sorted({abs(t) for t in landmarks.TILTS}):
         keep = tilts <= limit

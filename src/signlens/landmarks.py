@@ -38,9 +38,11 @@ CROP_SCALE = 1.16
 #: seeds: 70.3% from the crop view alone, 75.1% from the two images and their mirrors; 3 members,
 #: image model × head, seeds 0-2: 76.2% with those 4 views, 79.7% with the 20; BENCHMARKS.md, issue 8).
 TILTS = (0, -7, 7, -15, 15)
-_IMAGES = ("crop", "grid")
+_VIEW_PARTS = [(image, tilt, mirror) for mirror in (False, True) for image in ("crop", "grid") for tilt in TILTS]
 VIEWS = tuple(f"{image}{f' tilted {tilt:+d}°' if tilt else ''}{' mirrored' if mirror else ''}"
-              for mirror in (False, True) for image in _IMAGES for tilt in TILTS)
+              for image, tilt, mirror in _VIEW_PARTS)
+#: Each view's tilt, in `VIEWS`' order.
+VIEW_TILTS = tuple(tilt for _, tilt, _ in _VIEW_PARTS)
 #: Below this hand-presence score the model is describing something that is not a hand.
 MIN_PRESENCE = 0.5
 #: A 28×28 grid is upscaled to this share of the input; the rest is its edge pixels, repeated.
@@ -143,9 +145,9 @@ def photo_views(rgb: np.ndarray, box: hand.Box, grid: np.ndarray) -> np.ndarray 
     `box` is the square around the hand (`locate.locate`) and `grid` that crop's plain 28×28 gray (before any
     intensity matching): its landmarks are as coarse as the Sign-MNIST ones the head learnt from.
     """
-    images = [_photo_input(rgb, box), _grid_input(grid)]
-    images += [np.ascontiguousarray(im[:, ::-1]) for im in images]
-    found = [_tilted_points(im, tilt) for im in images for tilt in TILTS]  # VIEWS' order
+    images = {"crop": _photo_input(rgb, box), "grid": _grid_input(grid)}
+    flipped = {name: np.ascontiguousarray(im[:, ::-1]) for name, im in images.items()}
+    found = [_tilted_points((flipped if mirror else images)[image], tilt) for image, tilt, mirror in _VIEW_PARTS]
     return None if all(p is None for p in found) else as_array(found, shape=(N_POINTS, 3))
 
 
