@@ -17,7 +17,7 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(PY) -m signlens.demo
+	$(PY) -m signlens.cli.demo
 
 test: install
 	scripts/system-deps.sh

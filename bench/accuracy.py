@@ -24,8 +24,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from signlens.data import load  # noqa: E402
-from signlens.evaluate import evaluate  # noqa: E402
-from signlens.modelref import resolve  # noqa: E402
+from signlens.evaluation.evaluate import evaluate  # noqa: E402
+from signlens.models.resolve import resolve  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The codelab's recipes: Adam, default learning rate, no augmentation, float32.
@@ -37,7 +37,7 @@ CODELAB = {"cnn": ["model=cnn", "epochs=10", "augment=false", "label_smoothing=0
 
 def _train(out: Path, overrides: list[str]) -> float:
     """Run `signlens train` as a user would; returns wall seconds."""
-    cmd = [sys.executable, "-m", "signlens.cli", "train", "--config", str(ROOT / "configs" / "default.toml"),
+    cmd = [sys.executable, "-m", "signlens.cli.main", "train", "--config", str(ROOT / "configs" / "default.toml"),
            "--out", str(out), "--no-track", *overrides]
     started = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)

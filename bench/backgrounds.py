@@ -32,10 +32,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from signlens import hand, landmarks, locate  # noqa: E402
+from signlens.vision import hand
+from signlens.vision import landmarks
+from signlens.vision import locate  # noqa: E402
 from signlens.data import load  # noqa: E402
-from signlens.predictor import Predictor  # noqa: E402
-from signlens.preprocess import (  # noqa: E402
+from signlens.inference.predictor import Predictor  # noqa: E402
+from signlens.vision.preprocess import (  # noqa: E402
     PHOTO_BLUR_SIGMA, SIZE, Preprocessed, decode_image, normalize, preprocess, to_grayscale,
 )
 

@@ -17,11 +17,14 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from signlens import artifact, batch, export, tflite  # noqa: E402
+from signlens.models import artifact
+from signlens.inference import batch
+from signlens.inference import export
+from signlens.models import tflite  # noqa: E402
 from signlens.data import load  # noqa: E402
 from signlens.data.load import EMBEDDED_DIR  # noqa: E402
-from signlens.predictor import Predictor  # noqa: E402
-from signlens.preprocess import to_model_input  # noqa: E402
+from signlens.inference.predictor import Predictor  # noqa: E402
+from signlens.vision.preprocess import to_model_input  # noqa: E402
 
 
 def best_of(fn, repeat: int = 3) -> float:

@@ -19,10 +19,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from signlens import hand, landmarks  # noqa: E402
+from signlens.vision import hand
+from signlens.vision import landmarks  # noqa: E402
 from signlens.data import load  # noqa: E402
-from signlens.preprocess import PHOTO_BLUR_SIGMA, SIZE, decode_image, normalize, to_grayscale  # noqa: E402
-from signlens.predictor import Predictor  # noqa: E402
+from signlens.vision.preprocess import PHOTO_BLUR_SIGMA, SIZE, decode_image, normalize, to_grayscale  # noqa: E402
+from signlens.inference.predictor import Predictor  # noqa: E402
 
 
 def centre_crop_inputs(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

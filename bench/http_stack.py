@@ -21,7 +21,7 @@ import serving  # noqa: E402
 STACKS = (("asyncio", "h11"), ("uvloop", "httptools"))
 SERVER = """
 import argparse, sys, uvicorn
-from signlens.cli_serve import build_settings, register
+from signlens.cli.serve import build_settings, register
 from signlens.serving.app import create_app
 port, loop, http, model = sys.argv[1:]
 parser = argparse.ArgumentParser()

@@ -3,7 +3,7 @@
     .venv/bin/python bench/personalize.py PHOTOS [--model DIR] [--train hand3] [--test hand4] [--shots 1 3 10]
 
 PHOTOS is an image folder <LETTER>/*.jpg whose file names contain the person (e.g. the dev set's
-`hand3`/`hand4`). The model is fine-tuned (signlens.finetune, Sign-MNIST rehearsal) on the first
+`hand3`/`hand4`). The model is fine-tuned (signlens.training.finetune, Sign-MNIST rehearsal) on the first
 k photos per letter of the --train person and evaluated on ALL photos of the --test person, who is
 never seen; Sign-MNIST test accuracy shows whether fine-tuning made the model forget. k larger
 than the photos a person has per letter is capped (the table says how many were used).
@@ -22,9 +22,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from signlens.data import Dataset, load  # noqa: E402
-from signlens.finetune import finetune  # noqa: E402
-from signlens.modelref import resolve  # noqa: E402
-from signlens.predictor import Predictor  # noqa: E402
+from signlens.training.finetune import finetune  # noqa: E402
+from signlens.models.resolve import resolve  # noqa: E402
+from signlens.inference.predictor import Predictor  # noqa: E402
 
 
 def _person(data: Dataset, name: str) -> np.ndarray:

@@ -21,10 +21,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from signlens import landmarks  # noqa: E402
+from signlens.vision import landmarks  # noqa: E402
 from signlens.data.load import image_files  # noqa: E402
-from signlens.predictor import Predictor  # noqa: E402
-from signlens.preprocess import preprocess  # noqa: E402
+from signlens.inference.predictor import Predictor  # noqa: E402
+from signlens.vision.preprocess import preprocess  # noqa: E402
 
 
 def latencies(fn, photos: list[bytes], repeat: int = 3) -> np.ndarray:

@@ -24,7 +24,7 @@ import serving  # noqa: E402
 
 def trial(src: Path, model: str, clients: int, n: int) -> serving.Row:
     port = serving.free_port()
-    cmd = [sys.executable, "-m", "signlens.cli", "serve", f"bench={model}", "--port", str(port)]
+    cmd = [sys.executable, "-m", "signlens.cli.main", "serve", f"bench={model}", "--port", str(port)]
     return serving.measure(cmd, {**os.environ, "PYTHONPATH": str(src)}, port, clients, n)
 
 

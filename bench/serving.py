@@ -28,8 +28,8 @@ CONCURRENCY = (1, 8, 32)
 
 def naive_app(model_dir: str):  # the baseline: what a first FastAPI wrapper usually looks like
     from signlens import labels
-    from signlens.modelref import resolve
-    from signlens.preprocess import preprocess, to_model_input
+    from signlens.models.resolve import resolve
+    from signlens.vision.preprocess import preprocess, to_model_input
 
     model = resolve(model_dir).model
     app = FastAPI()
@@ -51,7 +51,7 @@ def free_port() -> int:
 def start(kind: str, model: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     if kind == "signlens":
-        cmd = [sys.executable, "-m", "signlens.cli", "serve", f"bench={model}", "--port", str(port)]
+        cmd = [sys.executable, "-m", "signlens.cli.main", "serve", f"bench={model}", "--port", str(port)]
     else:
         cmd = [sys.executable, __file__, "--naive-server", "--model", model, "--port", str(port)]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -138,8 +138,8 @@ def alternate(trials: dict[str, Callable[[], Row]], rounds: int, clients: int, r
 
 
 def in_process_p50(model: str) -> tuple[float, float]:
-    from signlens.predictor import Predictor
-    from signlens.preprocess import preprocess
+    from signlens.inference.predictor import Predictor
+    from signlens.vision.preprocess import preprocess
 
     predictor = Predictor.from_ref(model)
     grid = preprocess(PNG).pixels[None]

@@ -20,8 +20,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from signlens import labels, models, speedups  # noqa: E402
-from signlens.config import TrainConfig  # noqa: E402
+from signlens import labels
+from signlens.models import builders as models
+from signlens.training import speedups  # noqa: E402
+from signlens.training.config import TrainConfig  # noqa: E402
 
 VARIANTS = {
     "stock Keras BatchNormalization, float32 (before)": None,

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import CODELAB, ROOT, _train  # noqa: E402
 
 from signlens.data import load  # noqa: E402
-from signlens.evaluate import evaluate  # noqa: E402
-from signlens.modelref import resolve  # noqa: E402
+from signlens.evaluation.evaluate import evaluate  # noqa: E402
+from signlens.models.resolve import resolve  # noqa: E402
 
 
 def main() -> None:

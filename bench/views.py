@@ -22,9 +22,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from signlens import artifact, hand_head, labels, landmarks  # noqa: E402
+from signlens import labels
+from signlens.models import artifact
+from signlens.models import hand_head
+from signlens.vision import landmarks  # noqa: E402
 from signlens.data import load  # noqa: E402
-from signlens.predictor import Predictor  # noqa: E402
+from signlens.inference.predictor import Predictor  # noqa: E402
 
 
 def view_sets() -> dict[str, np.ndarray]:

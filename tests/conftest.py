@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from signlens import config
+from signlens.training import config
 from signlens.data.load import load
 from tests.hands import example
 from tests.synthetic import make_arrays, write_csv
@@ -48,7 +48,7 @@ def tiny_config(tiny_csv: Path) -> config.TrainConfig:
 @pytest.fixture(scope="session")
 def tiny_artifact(tmp_path_factory: pytest.TempPathFactory, tiny_config: config.TrainConfig) -> Path:
     """A small CNN trained for 4 epochs on the tiny CSV; learns it to ~100%."""
-    from signlens.train import train
+    from signlens.training.train import train
 
     out = tmp_path_factory.mktemp("artifact") / "tiny"
     train(tiny_config, out, data=load(tiny_config.data), verbose=0)
@@ -58,7 +58,8 @@ def tiny_artifact(tmp_path_factory: pytest.TempPathFactory, tiny_config: config.
 @pytest.fixture(scope="session")
 def example_points() -> tuple[np.ndarray, np.ndarray]:
     """Landmarks of the committed example hands (the ~4% the landmark model misses left out), letters."""
-    from signlens import labels, landmarks
+    from signlens import labels
+    from signlens.vision import landmarks
 
     found = [(landmarks.grid_points(example(c)), i) for i, c in enumerate(labels.LETTERS)]
     points = np.stack([p for p, _ in found if p is not None])
@@ -68,7 +69,8 @@ def example_points() -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture()
 def headed_artifact(tmp_path: Path, tiny_artifact: Path, example_points) -> Path:
     """The tiny artifact with a hand-landmark head trained on the example hands' landmarks."""
-    from signlens import artifact, hand_head
+    from signlens.models import artifact
+    from signlens.models import hand_head
 
     points, letters = example_points
     path = tmp_path / "headed"

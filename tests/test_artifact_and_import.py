@@ -9,11 +9,12 @@ import keras
 import numpy as np
 import pytest
 
-from signlens import artifact, labels
+from signlens import labels
+from signlens.models import artifact
 from signlens.errors import ArtifactError
-from signlens.modelref import resolve
-from signlens.predictor import Predictor
-from signlens.tfjs_import import import_tfjs
+from signlens.models.resolve import resolve
+from signlens.inference.predictor import Predictor
+from signlens.models.tfjs_import import import_tfjs
 
 
 def test_round_trip_gives_identical_predictions(tiny_artifact, tmp_path):

@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from signlens import labels_audit, robustness, slices
-from signlens.data import audit as data_audit
+from signlens.audit import label_issues as labels_audit
+from signlens.audit import robustness
+from signlens.audit import slices
+from signlens.audit import duplicates as data_audit
 from signlens.data.dataset import Dataset
 from signlens.data.fingerprint import fingerprint
 from signlens.data.groups import cluster_ids, grouped_split
@@ -118,7 +120,7 @@ def test_cleanlab_ranks_flipped_labels_first(tmp_path: Path) -> None:
 
 
 def test_slice_report_shows_the_planted_dark_slice_worst(tiny_artifact: Path, tmp_path: Path) -> None:
-    from signlens.artifact import load
+    from signlens.models.artifact import load
 
     x, y = make_arrays(per_letter=6, seed=11)
     dark = np.arange(len(y)) % 3 == 0  # a third of every letter, photographed in the dark
@@ -139,8 +141,8 @@ def test_severity_zero_is_identity_and_higher_severities_change_images(name: str
 
 
 def test_robustness_severity_zero_keeps_clean_accuracy(tiny_artifact: Path, tmp_path: Path) -> None:
-    from signlens.artifact import load
-    from signlens.predictor import Predictor
+    from signlens.models.artifact import load
+    from signlens.inference.predictor import Predictor
 
     x, y = make_arrays(per_letter=4, seed=12)
     data = _dataset(x, y, "test.csv")
@@ -156,7 +158,7 @@ def test_robustness_severity_zero_keeps_clean_accuracy(tiny_artifact: Path, tmp_
 
 
 def test_audit_data_cli(tiny_csv: Path, tiny_test_csv: Path, tmp_path: Path, capsys) -> None:
-    from signlens.cli import main
+    from signlens.cli.main import main
 
     assert main(["audit", "data", "--train", str(tiny_csv), "--test", str(tiny_test_csv), "--out", str(tmp_path)]) == 0
     assert "train↔test: 0 test rows" in capsys.readouterr().out
@@ -166,7 +168,7 @@ def test_audit_data_cli(tiny_csv: Path, tiny_test_csv: Path, tmp_path: Path, cap
 @pytest.mark.slow
 def test_audit_all_cli_writes_a_readable_report(tiny_csv: Path, tiny_test_csv: Path, tiny_artifact: Path,
                                                 tmp_path: Path) -> None:
-    from signlens.cli import main
+    from signlens.cli.main import main
 
     out = tmp_path / "audit"
     assert main(["audit", "all", str(tiny_artifact), "--train", str(tiny_csv), "--test", str(tiny_test_csv),

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from signlens import artifact, batch, labels
+from signlens import labels
+from signlens.models import artifact
+from signlens.inference import batch
 from signlens.data import load
 from signlens.errors import SignlensError
-from signlens.predictor import Predictor
+from signlens.inference.predictor import Predictor
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ import sys
 import numpy as np
 from PIL import Image
 
-from signlens.cli import main
+from signlens.cli.main import main
 from tests.synthetic import letter_image
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "signlens.cli", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "signlens.cli.main", *args], capture_output=True, text=True, timeout=300)
 
 
 def test_train_evaluate_predict_end_to_end(tmp_path, tiny_csv, tiny_test_csv, capsys):
@@ -60,7 +60,7 @@ def test_usage_errors_are_clean(tmp_path, tiny_csv):
 
 
 def test_resume_keeps_the_interrupted_runs_config(tmp_path, tiny_csv, capsys):
-    from signlens.train import CHECKPOINT_DIR, RUN_CONFIG
+    from signlens.training.train import CHECKPOINT_DIR, RUN_CONFIG
 
     out = tmp_path / "run"
     assert main(["train", "--out", str(out), "--resume", "--no-track"]) == 2

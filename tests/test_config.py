@@ -1,7 +1,7 @@
 import pytest
 
-from signlens import config
-from signlens.config import ConfigError
+from signlens.training import config
+from signlens.training.config import ConfigError
 
 
 def test_defaults_and_overrides_are_typed(tmp_path):

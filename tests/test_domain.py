@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from signlens import config, domain
+from signlens.training import config
+from signlens.training import domain_augment as domain
 from tests.synthetic import make_arrays
 
 

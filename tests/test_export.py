@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from signlens import artifact, export, tflite
+from signlens.models import artifact
+from signlens.inference import export
+from signlens.models import tflite
 from signlens.data import load
-from signlens.modelref import resolve
-from signlens.predictor import Predictor
+from signlens.models.resolve import resolve
+from signlens.inference.predictor import Predictor
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import pytest
 from PIL import Image
 
 from signlens import labels
-from signlens.artifact import load as load_artifact
+from signlens.models.artifact import load as load_artifact
 from signlens.data import load
-from signlens.finetune import finetune
-from signlens.modelref import resolve
-from signlens.predictor import Predictor
+from signlens.training.finetune import finetune
+from signlens.models.resolve import resolve
+from signlens.inference.predictor import Predictor
 from tests.synthetic import letter_image
 
 PERSONAL = [0, 1, 2, 3]  # letters the "user" shows
@@ -58,7 +58,7 @@ def test_finetune_refuses_an_empty_dataset(tmp_path: Path, tiny_artifact: Path, 
 
 
 def test_cli_parses_finetune() -> None:
-    from signlens.cli import build_parser
+    from signlens.cli.main import build_parser
 
     args = build_parser().parse_args(["finetune", "base", "--images", "d", "--out", "o", "--epochs", "2"])
     assert (args.base, args.images, args.out, args.epochs) == ("base", "d", "o", 2)
@@ -67,7 +67,8 @@ def test_cli_parses_finetune() -> None:
 def test_cli_finetune_registers_a_new_version_that_loads(tmp_path: Path, tiny_artifact: Path, tiny_csv: Path,
                                                           capsys: pytest.CaptureFixture[str],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from signlens import cli, finetune as finetune_module
+    from signlens.cli import main as cli
+    from signlens.training import finetune as finetune_module
 
     # rehearse on the tiny CSV: the vendored Sign-MNIST would cost this test a minute
     real = finetune_module.finetune

@@ -6,10 +6,10 @@ import numpy as np
 from PIL import Image
 
 from signlens import labels
-from signlens.artifact import load
+from signlens.models.artifact import load
 from signlens.data.load import EMBEDDED_DIR, load as load_data
-from signlens.modelref import DEFAULT_MODEL
-from signlens.predictor import Predictor
+from signlens.paths import DEFAULT_MODEL
+from signlens.inference.predictor import Predictor
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from signlens import hand
-from signlens.preprocess import BACKGROUND, HAND_MEAN, preprocess
+from signlens.vision import hand
+from signlens.vision.preprocess import BACKGROUND, HAND_MEAN, preprocess
 
 SKIN = [(224, 172, 140), (141, 85, 36)]  # light and dark skin tones, RGB
 
@@ -111,8 +111,8 @@ def test_crop_pads_outside_the_image() -> None:
 
 def test_evaluate_on_a_folder_saves_the_crops(tmp_path, tiny_artifact) -> None:
     from signlens.data import load
-    from signlens.evaluate import evaluate
-    from signlens.modelref import resolve
+    from signlens.evaluation.evaluate import evaluate
+    from signlens.models.resolve import resolve
 
     for letter, background in (("A", "light"), ("B", "cluttered")):
         (tmp_path / "photos" / letter).mkdir(parents=True)

@@ -12,13 +12,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from signlens import artifact, labels, landmarks
+from signlens import labels
+from signlens.models import artifact
+from signlens.vision import landmarks
 from signlens.data import load
 from signlens.errors import ArtifactError
-from signlens.evaluate import evaluate
-from signlens.finetune import finetune
-from signlens.predictor import Predictor
-from signlens.preprocess import preprocess
+from signlens.evaluation.evaluate import evaluate
+from signlens.training.finetune import finetune
+from signlens.inference.predictor import Predictor
+from signlens.vision.preprocess import preprocess
 from tests.hands import as_photo, example, photo_png
 
 
@@ -161,7 +163,7 @@ def test_the_server_answers_photos_with_the_head_too(headed_artifact: Path) -> N
 def test_batch_prediction_of_a_photo_folder_uses_the_head_too(headed_artifact: Path, tmp_path: Path) -> None:
     import csv
 
-    from signlens import batch
+    from signlens.inference import batch
 
     folder = _photo_folder(tmp_path / "photos", ["B", "W"])
     predictor = Predictor(artifact.load(headed_artifact))
@@ -203,7 +205,8 @@ def test_landmarks_are_taken_only_for_a_model_whose_head_uses_them(headed_artifa
 @pytest.mark.parametrize("quantize", ["none", "int8"])
 def test_a_tflite_export_carries_the_head_and_reads_photos_alike(headed_artifact: Path, tmp_path: Path,
                                                                  tiny_csv: Path, quantize: str) -> None:
-    from signlens import export, tflite
+    from signlens.inference import export
+    from signlens.models import tflite
 
     grids = tmp_path / "grids"
     for c in labels.LETTERS:
@@ -226,7 +229,7 @@ def test_a_tflite_export_carries_the_head_and_reads_photos_alike(headed_artifact
 
 
 def test_a_hand_the_classical_finder_misses_still_gets_landmarks_from_the_centre_crop(monkeypatch) -> None:
-    from signlens import hand
+    from signlens.vision import hand
 
     photo = as_photo(example("L"))
     missed = hand.Hand(hand.centre_square(*photo.shape[:2]), False, np.zeros(photo.shape[:2], bool), 0)
@@ -251,7 +254,7 @@ def test_landmarks_map_back_onto_the_photo_they_came_from() -> None:
 
 def test_the_cli_says_what_it_made_of_a_photo(headed_artifact: Path, tiny_artifact: Path, tmp_path: Path,
                                                capsys) -> None:
-    from signlens.cli import main
+    from signlens.cli.main import main
 
     photo, grid, blank = tmp_path / "L.png", tmp_path / "L28.png", tmp_path / "blank.png"
     photo.write_bytes(photo_png("L"))

@@ -6,8 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from signlens import hand, landmarks, locate
-from signlens.preprocess import preprocess
+from signlens.vision import hand
+from signlens.vision import landmarks
+from signlens.vision import locate
+from signlens.vision.preprocess import preprocess
 from tests.hands import example
 
 SIDE = 160  # the hand patch's side in the frame

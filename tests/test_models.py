@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from signlens import labels, models
+from signlens import labels
+from signlens.models import builders as models
 from signlens.errors import SignlensError
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from signlens.preprocess import ImageDecodeError, decode_image, preprocess, to_model_input
+from signlens.vision.preprocess import ImageDecodeError, decode_image, preprocess, to_model_input
 
 
 def _png_bytes(arr: np.ndarray, fmt: str = "PNG") -> bytes:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from signlens import labels
-from signlens.cli import main
+from signlens.cli.main import main
 from signlens.data import load
-from signlens.predictor import Predictor
+from signlens.inference.predictor import Predictor
 from signlens.production import ab, drift
 from signlens.production.predlog import PredictionLog, PredictionRecord, add_feedback, connect, grid_stats
 from signlens.production.report import variant_stats

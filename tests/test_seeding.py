@@ -17,7 +17,8 @@ FIT = """
 import sys, numpy as np, tensorflow as tf
 if sys.argv[1] == "after-train":  # what `signlens train` had done before it trained the head
     tf.config.experimental.enable_op_determinism()
-from signlens import hand_head, landmarks
+from signlens.models import hand_head
+from signlens.vision import landmarks
 rng = np.random.default_rng(0)
 points = rng.normal(size=(240, landmarks.N_POINTS, 3)).astype(np.float32)
 head = hand_head.fit(points, np.arange(240) % 24, seed=0, epochs=3)

@@ -215,7 +215,7 @@ def test_settings_refuse_nonsense() -> None:
 
 
 def test_cli_model_specs(tmp_path: Path) -> None:
-    from signlens.cli_serve import parse_models
+    from signlens.cli.serve import parse_models
     from signlens.errors import SignlensError
 
     (tmp_path / "cnn").mkdir()

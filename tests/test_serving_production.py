@@ -244,7 +244,7 @@ def test_admin_needs_the_token_and_refs_stay_in_the_store(store: Path, tiny_arti
 def test_cli_builds_production_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import argparse
 
-    from signlens.cli_serve import build_settings, register
+    from signlens.cli.serve import build_settings, register
     from signlens.errors import SignlensError
 
     parser = argparse.ArgumentParser()

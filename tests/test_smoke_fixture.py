@@ -1,6 +1,6 @@
-from signlens import artifact
+from signlens.models import artifact
 from signlens.data import load
-from signlens.evaluate import evaluate
+from signlens.evaluation.evaluate import evaluate
 
 
 def test_tiny_artifact_learns_the_synthetic_letters(tiny_artifact, tiny_test_csv):

@@ -8,9 +8,12 @@ import keras
 import numpy as np
 import pytest
 
-from signlens import artifact, labels, models, speedups
+from signlens import labels
+from signlens.models import artifact
+from signlens.models import builders as models
+from signlens.training import speedups
 from signlens.data import load
-from signlens.train import train
+from signlens.training.train import train
 
 
 def test_fused_batch_norm_trains_like_the_stock_layer() -> None:

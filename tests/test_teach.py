@@ -140,7 +140,7 @@ def test_teach_refuses_bad_requests(tmp_path: Path, tiny_artifact: Path, tiny_cs
 def test_teach_defaults_to_loopback_only(host: str, flag: list[str], on: bool) -> None:
     import argparse
 
-    from signlens.cli_serve import build_settings, register
+    from signlens.cli.serve import build_settings, register
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))

@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from signlens import artifact, tracking
-from signlens.cli import main
-from signlens.config import TrainConfig
+from signlens.models import artifact
+from signlens.tracking import store as tracking
+from signlens.cli.main import main
+from signlens.training.config import TrainConfig
 from signlens.data import load
-from signlens.modelref import resolve
-from signlens.predictor import Predictor
+from signlens.models.resolve import resolve
+from signlens.inference.predictor import Predictor
 
 # Measured on this machine (2 CPU cores, TF 2.21 with op determinism): a seeded reproduction
 # matches validation accuracy and loss exactly (diff 0.0). The loss bound leaves room for
@@ -173,7 +174,7 @@ def test_resume_continues_the_same_run(tmp_path: Path, tiny_config: TrainConfig,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import keras
 
-    from signlens import train as train_module
+    from signlens.training import train as train_module
 
     class KillAfterSecondEpoch(keras.callbacks.Callback):
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:

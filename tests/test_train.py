@@ -8,11 +8,12 @@ import keras
 import numpy as np
 import pytest
 
-from signlens import artifact, config
-from signlens.config import OPTIMIZERS, SCHEDULES
+from signlens.models import artifact
+from signlens.training import config
+from signlens.training.config import OPTIMIZERS, SCHEDULES
 from signlens.data import load
 from signlens.errors import SignlensError
-from signlens.train import CHECKPOINT_DIR, train
+from signlens.training.train import CHECKPOINT_DIR, train
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,10 @@ import pytest
 import redis
 from PIL import Image
 
-from signlens import artifact, worker
+from signlens.models import artifact
+from signlens.inference import worker
 from signlens.data import load
-from signlens.predictor import Predictor
+from signlens.inference.predictor import Predictor
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs Debian's redis-server")
 
@@ -58,7 +59,7 @@ def pngs(csv: Path, n: int) -> list[bytes]:
 
 
 def start_worker(url: str, model: Path, consumer: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "signlens.cli", "worker", "--redis", url, "--model", str(model),
+    cmd = [sys.executable, "-m", "signlens.cli.main", "worker", "--redis", url, "--model", str(model),
            "--consumer", consumer, "--batch", "4", "--claim-idle-ms", "200"]
     return subprocess.Popen(cmd, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, stderr=subprocess.DEVNULL)
 

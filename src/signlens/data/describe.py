@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from signlens import labels, plots
+from signlens import labels
+from signlens.evaluation import plots
 from signlens.data.dataset import Dataset
 
 

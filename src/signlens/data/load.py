@@ -6,21 +6,21 @@ or an image folder laid out <root>/<LETTER>/*.{png,jpg,jpeg}. No path means the 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from signlens import labels, landmarks
+from signlens import labels, paths
+from signlens.vision import landmarks
 from signlens.data.dataset import Dataset
 from signlens.data.fingerprint import file_sha256, fingerprint
 from signlens.data.validate import read_csv
 from signlens.errors import DataError, SignlensError
-from signlens.preprocess import ImageDecodeError, preprocess
+from signlens.vision.preprocess import ImageDecodeError, preprocess
 
 #: The vendored Sign-MNIST, shipped in the repository next to src/.
-EMBEDDED_DIR = Path(os.environ.get("SIGNLENS_DATA_DIR", Path(__file__).resolve().parents[3] / "data" / "sign-mnist"))
+EMBEDDED_DIR = paths.embedded_data_dir()
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 SPLITS = ("train", "test")
 
@@ -28,9 +28,8 @@ SPLITS = ("train", "test")
 def portable(source: str) -> str:
     """A dataset source as an artifact should record it: the vendored data relative to the project
     (`data/sign-mnist/...`), so a shipped model does not name a path on the machine that trained it."""
-    project = Path(__file__).resolve().parents[3]
     try:
-        return Path(source).resolve().relative_to(project).as_posix()
+        return Path(source).resolve().relative_to(paths.REPO_ROOT).as_posix()
     except ValueError:
         return source
 
@@ -38,10 +37,6 @@ def portable(source: str) -> str:
 def image_files(root: Path) -> list[Path]:
     """Every image file under root, recursively, sorted (a flat folder or <LETTER>/ subfolders alike)."""
     return sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("SIGNLENS_CACHE", Path.home() / ".cache" / "signlens"))
 
 
 def _split_file(directory: Path, split: str) -> Path | None:
@@ -55,7 +50,7 @@ def _split_file(directory: Path, split: str) -> Path | None:
 def _load_csv(path: Path, skip_invalid: bool) -> Dataset:
     """Parse once, then reuse a cache keyed by the file's sha256 (the parse takes seconds)."""
     key = file_sha256(path) if path.exists() else None
-    cached = cache_dir() / f"csv-{key}.npz" if key else None
+    cached = paths.cache_dir() / f"csv-{key}.npz" if key else None
     if cached is not None and cached.exists():
         with np.load(cached) as npz:
             x, y = npz["x"], npz["y"]

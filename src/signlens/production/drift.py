@@ -111,7 +111,7 @@ def compare(ref: Reference, cur: dict[str, np.ndarray]) -> list[Check]:
 
 
 def write_report(checks: list[Check], ref: Reference, cur: dict[str, np.ndarray], out_dir: Path) -> Path:
-    from signlens.plots import drift_figure
+    from signlens.evaluation.plots import drift_figure
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "drift.json").write_text(json.dumps([asdict(c) for c in checks], indent=1) + "\n")

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from signlens import preprocess
+from signlens.vision import preprocess
 from signlens.serving.admin import admin_router
 from signlens.serving.inputs import BadInput
 from signlens.serving.monitoring import Metrics, MetricsMiddleware

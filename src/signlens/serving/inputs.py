@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from signlens.preprocess import SIZE, Preprocessed, decode_image, preprocess
+from signlens.vision.preprocess import SIZE, Preprocessed, decode_image, preprocess
 from signlens.errors import SignlensError
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")

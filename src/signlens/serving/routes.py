@@ -22,7 +22,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field
 
-from signlens import labels, landmarks
+from signlens import labels
+from signlens.vision import landmarks
 from signlens.production.predlog import add_feedback
 from signlens.serving import inputs
 from signlens.serving.inputs import BadInput, Input

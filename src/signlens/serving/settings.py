@@ -23,7 +23,7 @@ def _default_teach_dir() -> Path:
 
 
 def _default_model_root() -> Path:
-    from signlens.modelref import DEFAULT_MODEL
+    from signlens.paths import DEFAULT_MODEL
 
     return DEFAULT_MODEL.parent
 

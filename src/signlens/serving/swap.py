@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from signlens import labels, landmarks
+from signlens import labels
+from signlens.vision import landmarks
 from signlens.serving.batching import MicroBatcher
 
 if TYPE_CHECKING:
-    from signlens.predictor import Predictor
+    from signlens.inference.predictor import Predictor
 
 
 @dataclass
@@ -36,8 +37,8 @@ def load_checked(ref: str | None) -> Predictor:
     Raises on anything unservable: a model that loads but answers NaNs or the wrong shape is refused
     here instead of by the first unlucky user.
     """
-    from signlens.modelref import resolve
-    from signlens.predictor import Predictor
+    from signlens.models.resolve import resolve
+    from signlens.inference.predictor import Predictor
 
     predictor = Predictor(resolve(ref))
     _check(predictor.probabilities(np.zeros((1, 28, 28), np.uint8)), "smoke prediction")

@@ -24,9 +24,9 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from signlens import labels
-from signlens.artifact import META_FILE
+from signlens.models.artifact import META_FILE
 from signlens.errors import SignlensError
-from signlens.preprocess import decode_image, preprocess
+from signlens.vision.preprocess import decode_image, preprocess
 from signlens.serving.inputs import IMAGE_TYPES, BadInput, media_type
 from signlens.serving.routes import InputInfo, preview_png
 from signlens.serving.swap import ServedModel, load_checked, start_in
@@ -181,9 +181,9 @@ async def delete_samples(request: Request, session: str = Session, letter: str =
 
 def _finetune_blocking(base: Any, samples: Path, out: Path, epochs: int, anchor: str | None, job: Job) -> Any:
     """The worker-thread part: fine-tune, register (best effort), load and smoke-check the result."""
-    from signlens import tracking
+    from signlens.tracking import store as tracking
     from signlens.data import load
-    from signlens.finetune import finetune
+    from signlens.training.finetune import finetune
 
     user = load(samples, skip_invalid=True)
     staging = out.with_name(f".{out.name}-{job.id}")

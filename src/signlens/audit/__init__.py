@@ -1,0 +1,1 @@
+"""Audit: duplicates, label issues, slices, robustness, and the report that joins them."""

@@ -1,0 +1,83 @@
+"""Photo commands: `signlens finetune` (a personal copy of a model from a user's photos) and
+`signlens add-hand-head` (give an artifact the hand-landmark head that reads real photos)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _finetune(args: argparse.Namespace) -> None:
+    from signlens.data import load
+    from signlens.training.finetune import finetune
+    from signlens.models.resolve import resolve
+
+    base = resolve(args.base, tracking_uri=args.tracking_uri)
+    user = load(args.images, skip_invalid=True)
+    for err in user.skipped:
+        print(f"skipped: {err}")
+    result = finetune(base, user, Path(args.out), epochs=args.epochs, learning_rate=args.learning_rate,
+                      n_anchor=args.anchor, seed=args.seed,
+                      progress=lambda done, total: print(f"epoch {done}/{total}", flush=True))
+    m = result.meta
+    print(f"fine-tuned {m['base_name']} on {m['n_images']} photos ({len(m['per_letter'])} letters) "
+          f"+ {m['n_anchor']} Sign-MNIST images, {m['epochs']} epochs, {m['seconds']:.0f}s -> {result.artifact_dir}")
+    if args.no_track:
+        return
+    from signlens.tracking import store as tracking
+
+    try:
+        run_id, mv = tracking.log_finetune(result.artifact_dir, m, result.history,
+                                           register_as=args.register_as or tracking.PERSONAL_MODEL,
+                                           uri=args.tracking_uri)
+    except tracking.TrackingError as exc:
+        print(f"signlens: warning: {exc}; the model is saved in {result.artifact_dir} but not registered",
+              file=sys.stderr)
+        return
+    print(f"logged as run {run_id}; registered {mv.name} version {mv.version}: load it as models:/{mv.name}/{mv.version}")
+
+
+def _add_hand_head(args: argparse.Namespace) -> None:
+    from signlens.models import artifact
+    from signlens.models import hand_head
+    from signlens.data import load
+
+    path = Path(args.artifact)
+    art = artifact.load(path)  # a clear error for a path that is not an artifact, before any work
+    config = dict(art.meta.get("config", {}))
+    seed = args.seed if args.seed is not None else int(config.get("seed", 0))
+    data = load(args.data, "train")
+    per_letter = args.per_letter if args.per_letter is not None else hand_head.PER_LETTER
+    head = hand_head.train(data, seed, per_letter)
+    version = artifact.save_hand_head(path, head.model, head.record)
+    # The artifact's config now says what `signlens train` would have to do to rebuild it.
+    artifact.update_meta(path, config={**config, "hand_head": True, "hand_head_per_letter": per_letter})
+    r = head.record
+    print(f"{art.name}: hand-landmark head trained on {r['n_images']} {Path(data.source).name} images "
+          f"(train accuracy {r['train_accuracy']:.2%}, {r['seconds']:.0f}s); version {art.version} -> {version}")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    h = sub.add_parser("add-hand-head", help="train the hand-landmark head that reads real photos and add it "
+                       "to an artifact (a new version)")
+    h.add_argument("artifact", help="artifact directory to extend")
+    h.add_argument("--data", help="training data (default: the vendored Sign-MNIST train split)")
+    h.add_argument("--per-letter", type=int, help="training images per letter to take landmarks of "
+                   "(default: the training config's hand_head_per_letter)")
+    h.add_argument("--seed", type=int, help="default: the seed the artifact was trained with")
+    h.set_defaults(func=_add_hand_head)
+
+    f = sub.add_parser("finetune", help="fine-tune a copy of a model on your own photos (<DIR>/<LETTER>/*.jpg)")
+    f.add_argument("base", help="artifact dir, runs:/ or models:/ reference of the model to start from")
+    f.add_argument("--images", required=True, help="image folder laid out <DIR>/<LETTER>/*.png|jpg|jpeg")
+    f.add_argument("--out", required=True, help="artifact directory to write (the base is never changed)")
+    f.add_argument("--epochs", type=int, default=8)
+    f.add_argument("--learning-rate", type=float, default=3e-4)
+    f.add_argument("--anchor", type=int, default=1000, help="Sign-MNIST images mixed in against forgetting")
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--register-as", help="registered model (MLflow) the result becomes a new version of "
+                   "(default: signlens-personal)")
+    f.add_argument("--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI or sqlite under $SIGNLENS_HOME)")
+    f.add_argument("--no-track", action="store_true", help="do not log or register the result in MLflow")
+    f.set_defaults(func=_finetune)

@@ -1,0 +1,1 @@
+"""Evaluation: evaluate (the entry point) and its figures."""

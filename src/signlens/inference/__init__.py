@@ -1,0 +1,1 @@
+"""Inference: the Predictor (the one prediction path), batch, the queue worker, export."""

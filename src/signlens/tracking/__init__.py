@@ -1,0 +1,1 @@
+"""Tracking: the MLflow store, the offline queue, the registry and reproduce."""

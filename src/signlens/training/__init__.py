@@ -1,0 +1,1 @@
+"""Training: config, train (the entry point), speed-ups, augmentation, seeding, fine-tuning."""

@@ -1,0 +1,1 @@
+"""Vision: photos and frames -> the 28×28 grid and hand landmarks (preprocess is the entry point)."""
