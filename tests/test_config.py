@@ -49,3 +49,10 @@ def test_overrides_take_flag_style_values_too() -> None:
         {"val_split": "grouped", "exclude": "rows.csv", "epochs": "3"}
     with pytest.raises(config.ConfigError, match="needs a value"):
         config.parse_overrides(["--epochs"])
+
+
+def test_the_default_recipe_picks_its_precision_per_cpu() -> None:
+    """configs/default.toml must train on any x86-64 CPU: bfloat16 only where it is native."""
+    from signlens.paths import REPO_ROOT
+
+    assert config.load(REPO_ROOT / "configs" / "default.toml").precision == "auto"

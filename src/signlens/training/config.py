@@ -18,7 +18,7 @@ from signlens.errors import SignlensError
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "adadelta", "adam", "rmsprop")
 SCHEDULES = ("constant", "cosine", "exponential", "step")
 VAL_SPLITS = ("random", "grouped")
-PRECISIONS = ("float32", "bfloat16")  # training compute type; artifacts are float32 either way
+PRECISIONS = ("auto", "float32", "bfloat16")  # training compute type; artifacts are float32 either way
 
 
 class ConfigError(SignlensError):
@@ -37,7 +37,7 @@ class TrainConfig:
     dropout: float | None = None  # None: the model's own default
     label_smoothing: float = 0.0
     augment: bool = False
-    precision: str = "float32"  # "bfloat16": mixed precision while training (speedups.py)
+    precision: str = "float32"  # "bfloat16": mixed precision while training; "auto": bfloat16 where the CPU has it natively (speedups.py)
     domain_augment: bool = False  # photo-domain look (background, lighting, scale, blur): domain.py
     hand_head: bool = False  # also train a hand-landmark head for photos (hand_head.py)
     hand_head_per_letter: int = 400  # Sign-MNIST training images per letter it learns from

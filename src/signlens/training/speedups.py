@@ -6,7 +6,8 @@ Two things made the default model's training step slow on this 2-core CPU (BENCH
   same maths in one pass.
 - Float32 convolutions. With `precision="bfloat16"` the twin computes in bfloat16 (weights, the
   batch-norm statistics and the softmax stay float32: Keras mixed precision), which CPUs with
-  AMX or AVX-512 BF16 run several times faster.
+  AMX or AVX-512 BF16 run several times faster. Elsewhere bfloat16 is emulated, no faster and
+  rounded differently, so `precision="auto"` (the default recipe's) picks it only on such CPUs.
 
 The twin has the same weights in the same order as the model it came from, so after training
 `stock.set_weights(twin.get_weights())` puts them back into the stock float32 model: serving,
@@ -15,12 +16,34 @@ export and loading never meet the fused layer or bfloat16.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import keras
 import tensorflow as tf
 
-_POLICY: dict[str, str] = {"float32": "float32", "bfloat16": "mixed_bfloat16"}  # config.PRECISIONS -> Keras
+_POLICY: dict[str, str] = {"float32": "float32", "bfloat16": "mixed_bfloat16"}  # resolved precision -> Keras
+#: CPU flags (Linux /proc/cpuinfo) of native bfloat16 arithmetic. Without them oneDNN emulates
+#: bfloat16: no faster than float32, and its rounding differs from the native path.
+_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
+_CPUINFO = Path("/proc/cpuinfo")
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 natively (Intel AVX-512 BF16 or AMX); False where unknown."""
+    try:
+        text = _CPUINFO.read_text()
+    except OSError:
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return bool(_BF16_FLAGS & set(flags))
+
+
+def resolve_precision(precision: str) -> str:
+    """A config's precision as training uses it: "auto" is bfloat16 on native-bf16 CPUs, else float32."""
+    if precision == "auto":
+        return "bfloat16" if native_bfloat16() else "float32"
+    return precision
 
 
 class FusedBatchNormalization(keras.layers.BatchNormalization):

@@ -157,7 +157,8 @@ def train(
     train_data, val_data = train_val_split(data, cfg.val_fraction, cfg.seed, cfg.val_split)
 
     stock = models.build(cfg.model, (28, 28, 1), labels.N_CLASSES, dropout=cfg.dropout)
-    model = speedups.training_twin(stock, cfg.precision)  # trains faster; its weights go back into `stock`
+    precision = speedups.resolve_precision(cfg.precision)  # "auto": bfloat16 only on CPUs that have it
+    model = speedups.training_twin(stock, precision)  # trains faster; its weights go back into `stock`
     steps = int(np.ceil(len(train_data) / cfg.batch_size))
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing)
     model.compile(optimizer=make_optimizer(cfg, steps), loss=loss, metrics=["accuracy"])
@@ -196,6 +197,7 @@ def train(
         out_dir, model, name=cfg.model, config=cfg.to_dict(), fingerprint=data.fingerprint,
         metrics=metrics, history=history,
         extra={"data_source": portable(data.source), "excluded_rows": excluded, "n_train": len(train_data),
+               "precision_used": precision,
                "n_val": 0 if val_data is None else len(val_data)},
     )
     if cfg.hand_head:
