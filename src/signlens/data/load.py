@@ -12,12 +12,10 @@ import numpy as np
 from tqdm import tqdm
 
 from signlens import labels, paths
-from signlens.vision import landmarks
 from signlens.data.dataset import Dataset
 from signlens.data.fingerprint import file_sha256, fingerprint
 from signlens.data.validate import read_csv
 from signlens.errors import DataError, SignlensError
-from signlens.vision.preprocess import ImageDecodeError, preprocess
 
 #: The vendored Sign-MNIST, shipped in the repository next to src/.
 EMBEDDED_DIR = paths.embedded_data_dir()
@@ -68,6 +66,10 @@ def _load_csv(path: Path, skip_invalid: bool) -> Dataset:
 
 
 def _load_folder(root: Path, skip_invalid: bool) -> Dataset:
+    # OpenCV and the landmark model load only when a folder of photos is read, not for every CSV
+    from signlens.vision import landmarks
+    from signlens.vision.preprocess import ImageDecodeError, preprocess
+
     dirs = sorted(p for p in root.iterdir() if p.is_dir())
     if not dirs:
         raise DataError(str(root), "no letter folders: expected <root>/<LETTER>/*.png|jpg|jpeg")

@@ -14,14 +14,15 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import keras
+from typing import TYPE_CHECKING, Any
 
 from signlens import labels
 from signlens.data.fingerprint import file_sha256
 from signlens.errors import ArtifactError
 from signlens.spec import FORMAT_VERSION, HEAD_FILE, HISTORY_FILE, META_FILE, MODEL_FILE, PREPROCESS_SPEC
+
+if TYPE_CHECKING:  # Keras (with TensorFlow and, through Keras, OpenCV) loads only when a model does
+    import keras
 
 
 @dataclass
@@ -128,6 +129,8 @@ def load(path: str | Path) -> Artifact:
     model_path = path / MODEL_FILE
     if not model_path.exists():
         raise ArtifactError(f"{path}: artifact has no {MODEL_FILE}")
+    import keras
+
     try:
         model = keras.models.load_model(model_path, safe_mode=True, compile=False)
     except Exception as exc:  # Keras raises many types for a damaged or foreign file
@@ -142,6 +145,8 @@ def load(path: str | Path) -> Artifact:
 def _load_head(head_path: Path) -> keras.Model | None:
     if not head_path.exists():
         return None
+    import keras
+
     try:
         head = keras.models.load_model(head_path, safe_mode=True, compile=False)
     except Exception as exc:
