@@ -26,7 +26,8 @@ HEADER = ["label"] + [f"pixel{i}" for i in range(1, N_PIXELS + 1)]
 #: A real row is under 10 kB (the header, quoted, is the longest); anything far longer is not a row.
 MAX_LINE_BYTES = 1 << 20
 _BLOCK = 1 << 16
-_INTEGER = re.compile(r"-?[0-9]+")  # [0-9] is ASCII only, unlike \d or int()
+#: [0-9] is ASCII only, unlike \d or int(); a minus sign is let through only to be refused as out of range.
+_INTEGER = re.compile(r"-?[0-9]+")
 _GZIP_MAGIC = b"\x1f\x8b"
 #: What a damaged or unreadable stream raises while being read.
 _READ_ERRORS = (OSError, EOFError, zlib.error)
