@@ -109,3 +109,41 @@ def test_missing_input_and_bad_header_are_clear_errors(predictor: Predictor, tmp
     with pytest.raises(SignlensError, match="header"):
         batch.run(predictor, tmp_path / "h.csv", tmp_path / "o.csv", progress=False)
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_overflowing_non_ascii_and_undecodable_rows_are_errors_and_good_rows_still_predicted(
+        predictor: Predictor, tiny_test_csv: Path, tmp_path: Path) -> None:
+    def with_field(line: bytes, column: int, value: bytes) -> bytes:
+        fields = line.split(b",")
+        fields[column] = value
+        return b",".join(fields)
+
+    lines = tiny_test_csv.read_bytes().splitlines()
+    lines[3] = with_field(lines[3], 5, b"99999999999999999999")  # pixel5: too big for 64 bits
+    lines[5] = with_field(lines[5], 1, "٣".encode())  # pixel1: an Arabic-Indic digit
+    lines[9] = with_field(lines[9], 784, b"\xff\xfe")  # pixel784: invalid UTF-8
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "pred.csv"
+    summary = batch.run(predictor, bad, out, chunk_size=7, progress=False)
+    errors = read(batch.errors_path(out))
+    assert [(e["id"], e["column"]) for e in errors] == [("line 4", "pixel5"), ("line 6", "pixel1"),
+                                                        ("line 10", "pixel784")]
+    assert "outside 0..255" in errors[0]["reason"] and "not an integer" in errors[1]["reason"]
+    predicted = [r["id"] for r in read(out)]
+    assert predicted == [f"line {i}" for i in range(2, len(lines) + 1) if i not in (4, 6, 10)]
+    assert (summary.predicted, summary.errors) == (len(lines) - 1 - 3, 3)
+
+
+def test_a_corrupt_gzip_keeps_the_rows_before_the_damage_and_records_where_it_stopped(
+        predictor: Predictor, tiny_test_csv: Path, tmp_path: Path) -> None:
+    from tests.test_data_load import corrupt_gzip
+
+    corrupt = tmp_path / "in.csv.gz"
+    corrupt.write_bytes(corrupt_gzip(tiny_test_csv, good_lines=30))
+    out = tmp_path / "pred.csv"
+    summary = batch.run(predictor, corrupt, out, chunk_size=8, progress=False)
+    assert [r["id"] for r in read(out)] == [f"line {i}" for i in range(2, 31)]
+    [err] = read(batch.errors_path(out))
+    assert err["id"] == "line 31" and "invalid block type" in err["reason"]
+    assert (summary.predicted, summary.errors) == (29, 1)

@@ -10,7 +10,6 @@ line (killed mid-write) is cut off first.
 from __future__ import annotations
 
 import csv
-import gzip
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, TextIO
@@ -21,7 +20,7 @@ from tqdm import tqdm
 from signlens import labels
 from signlens.vision import landmarks
 from signlens.data.load import image_files
-from signlens.data.validate import HEADER, N_PIXELS, _open_text, _rows
+from signlens.data.csv_reader import HEADER, N_PIXELS, Row, count_rows, parse_pixels, read_rows
 from signlens.errors import DataError, SignlensError
 from signlens.inference.predictor import Predictor
 from signlens.vision.preprocess import ImageDecodeError, Preprocessed, preprocess
@@ -55,42 +54,39 @@ def _csv_items(path: Path) -> Iterator[Item]:
     """Rows of a Sign-MNIST CSV (label column optional and ignored): id 'line N' as data.load names it.
 
     The header is checked now, not at the first `next`, so a wrong file fails before outputs exist.
+    A file that stops being readable (corrupt gzip) ends the stream with that error as its last item.
     """
     name = str(path)
-    f = _open_text(path)
-    rows = _rows(name, f)
+    rows = read_rows(path)
     first = next(rows, None)
-    header = [h.strip() for h in first[1]] if first else []
+    header = [h.strip() for h in first.fields] if first else []
     if header not in (HEADER, HEADER[1:]):
-        f.close()
+        rows.close()
         raise DataError(name, "header must be 'label,pixel1,...,pixel784' or 'pixel1,...,pixel784'", row=1)
     skip = len(header) - N_PIXELS  # 1 with a label column, else 0
 
     def parsed() -> Iterator[Item]:
-        with f:
-            for line, row, is_last in rows:
-                if row in ([], [""]) and is_last:
+        try:
+            for row in rows:
+                if not row.fields and row.error is None and row.is_last:
                     continue
-                grid = _parse_pixels(name, line, row, skip, header)
-                yield f"line {line}", grid if isinstance(grid, DataError) else preprocess(grid)
+                grid = _parse_pixels(name, row, skip, header)
+                yield f"line {row.line}", grid if isinstance(grid, DataError) else preprocess(grid)
+        except DataError as exc:
+            yield f"line {exc.row}", exc
 
     return parsed()
 
 
-def _parse_pixels(name: str, line: int, row: list[str], skip: int, header: list[str]) -> np.ndarray | DataError:
-    if len(row) != len(header):
-        return DataError(name, f"expected {len(header)} fields, found {len(row)}", row=line)
+def _parse_pixels(name: str, row: Row, skip: int, header: list[str]) -> np.ndarray | DataError:
+    if row.error is not None:
+        return row.error
+    if len(row.fields) != len(header):
+        return DataError(name, f"expected {len(header)} fields, found {len(row.fields)}", row=row.line)
     try:
-        values = np.array(row[skip:], dtype=np.int64)
-    except ValueError:
-        bad_field = ((c, t) for c, t in zip(header[skip:], row[skip:]) if not t.strip().lstrip("-").isdigit())
-        col, text = next(bad_field, (None, "a field"))
-        return DataError(name, f"{text!r} is not an integer", row=line, column=col)
-    bad = np.flatnonzero((values < 0) | (values > 255))
-    if bad.size:
-        return DataError(name, f"pixel value {values[bad[0]]} is outside 0..255", row=line,
-                         column=header[skip + int(bad[0])])
-    return values.astype(np.uint8).reshape(28, 28)
+        return parse_pixels(name, row.line, row.fields[skip:], header[skip:]).reshape(28, 28)
+    except DataError as exc:
+        return exc
 
 
 def _folder_items(root: Path, hands: bool) -> Iterator[Item]:
@@ -103,19 +99,9 @@ def _folder_items(root: Path, hands: bool) -> Iterator[Item]:
             yield rel, DataError(str(path), f"unreadable image: {exc}")
 
 
-def _count(source: Path) -> int:
-    """Number of inputs, for the progress bar's ETA; a newline count is cheap even for big CSVs."""
-    if source.is_dir():
-        return len(image_files(source))
-    with open(source, "rb") as raw:
-        gz = raw.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gz else open
-    lines, last = 0, b"\n"
-    with opener(source, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    return max(0, lines + (last != b"\n") - 1)  # minus the header
+def _count(source: Path) -> int | None:
+    """Number of inputs, for the progress bar's ETA (None: unknown, the file does not read to the end)."""
+    return len(image_files(source)) if source.is_dir() else count_rows(source)
 
 
 def items(source: Path, hands: bool = True) -> Iterator[Item]:
