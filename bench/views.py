@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 
 from signlens import labels
 from signlens.models import artifact
-from signlens.models import hand_head
+from signlens.training import head as hand_head
 from signlens.vision import landmarks  # noqa: E402
 from signlens.data import load  # noqa: E402
 from signlens.inference.predictor import Predictor  # noqa: E402

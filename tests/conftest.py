@@ -70,7 +70,7 @@ def example_points() -> tuple[np.ndarray, np.ndarray]:
 def headed_artifact(tmp_path: Path, tiny_artifact: Path, example_points) -> Path:
     """The tiny artifact with a hand-landmark head trained on the example hands' landmarks."""
     from signlens.models import artifact
-    from signlens.models import hand_head
+    from signlens.training import head as hand_head
 
     points, letters = example_points
     path = tmp_path / "headed"

@@ -102,6 +102,20 @@ def test_ab_report_cli(tmp_path, capsys):
     assert "champion" in out and "95.0%" in out and "50.0%" in out and "-> significant" in out
 
 
+
+def test_ab_report_tests_nothing_against_a_variant_without_feedback(tmp_path, capsys):
+    path = tmp_path / "log.db"
+    recs = [_record("champion", "A") for _ in range(30)] + [_record("challenger", "A") for _ in range(10)]
+    _write_log(path, recs)
+    for r in recs[:20]:  # feedback for the champion only
+        add_feedback(path, r.id, "A")
+    assert main(["ab", "report", "--log", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "challenger vs champion: no feedback yet for challenger" in out
+    assert "p = " not in out and "significant" not in out
+    [challenger] = [line for line in out.splitlines() if line.startswith("challenger ")]
+    assert challenger.split()[1:4] == ["10", "0", "-"] and challenger.endswith("no feedback yet")
+
 def _log_predictions(path, predictor: Predictor, x: np.ndarray) -> None:
     log = PredictionLog(path)
     for grid, probs in zip(x, predictor.probabilities(x)):

@@ -17,7 +17,7 @@ FIT = """
 import sys, numpy as np, tensorflow as tf
 if sys.argv[1] == "after-train":  # what `signlens train` had done before it trained the head
     tf.config.experimental.enable_op_determinism()
-from signlens.models import hand_head
+from signlens.training import head as hand_head
 from signlens.vision import landmarks
 rng = np.random.default_rng(0)
 points = rng.normal(size=(240, landmarks.N_POINTS, 3)).astype(np.float32)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,9 @@ import pytest
 from mlflow import MlflowClient
 
 from signlens.models import artifact
+from signlens.tracking import offline, runs
 from signlens.tracking import store as tracking
+from signlens.tracking.reproduce import reproduce
 from signlens.cli.main import main
 from signlens.training.config import TrainConfig
 from signlens.data import load
@@ -37,7 +41,7 @@ def tracked(tmp_path_factory: pytest.TempPathFactory, tiny_config: TrainConfig, 
     data = load(cfg.data)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SIGNLENS_HOME", str(tmp_path_factory.mktemp("home")))
-        result, run = tracking.train_tracked(cfg, tmp_path_factory.mktemp("art") / "a", data, uri=store, verbose=0)
+        result, run = runs.train_tracked(cfg, tmp_path_factory.mktemp("art") / "a", data, uri=store, verbose=0)
     assert run.run_id is not None and run.queued is None
     return {"run_id": run.run_id, "result": result, "data": data}
 
@@ -68,7 +72,7 @@ def test_run_is_searchable_by_param_and_metric(tracked: dict[str, Any], store: s
 
 
 def test_reproduce_matches_original(tracked: dict[str, Any], store: str, tmp_path: Path) -> None:
-    out = tracking.reproduce(tracked["run_id"][:8], tmp_path / "again", store, verbose=0)
+    out = reproduce(tracked["run_id"][:8], tmp_path / "again", store, verbose=0)
     m = out["metrics"]
     assert m["final_val_accuracy"]["diff"] == 0.0
     assert abs(m["final_val_loss"]["diff"]) <= REPRODUCE_LOSS_TOLERANCE
@@ -84,7 +88,7 @@ def test_reproduce_refuses_different_data(tracked: dict[str, Any], store: str) -
     for k, v in original.data.params.items():
         c.log_param(fake.info.run_id, k, v)
     with pytest.raises(tracking.TrackingError, match="fingerprint sha256:0000"):
-        tracking.reproduce(fake.info.run_id, uri=store)
+        reproduce(fake.info.run_id, uri=store)
     c.delete_run(fake.info.run_id)
 
 
@@ -155,13 +159,13 @@ def test_unreachable_store_still_trains_then_sync_logs_it(
     err = capsys.readouterr().err
     assert (out / "model.keras").exists()
     assert err.count("tracking store http://127.0.0.1:9 failed") == 1  # warned once, not per epoch
-    queued = tracking.pending()
+    queued = offline.pending()
     assert len(queued) == 1 and "runs sync" in err
     assert main(["runs", "list", "--tracking-uri", "http://127.0.0.1:9"]) == 2  # a message, not a traceback
     assert "tracking store http://127.0.0.1:9" in capsys.readouterr().err
 
     assert main(["runs", "sync", "--tracking-uri", store]) == 0
-    assert tracking.pending() == []
+    assert offline.pending() == []
     c = MlflowClient(tracking_uri=store)
     [run] = c.search_runs([c.get_experiment_by_name("offline").experiment_id], "params.seed = '2'")
     assert run.data.tags["signlens.synced_from"] == queued[0].name
@@ -187,15 +191,88 @@ def test_resume_continues_the_same_run(tmp_path: Path, tiny_config: TrainConfig,
     monkeypatch.setattr(train_module, "train", lambda *a, **k: real_train(
         *a, **{**k, "callbacks": [*k["callbacks"], KillAfterSecondEpoch()]}))
     with pytest.raises(KeyboardInterrupt):
-        tracking.train_tracked(cfg, out, data, uri=store, verbose=0)
+        runs.train_tracked(cfg, out, data, uri=store, verbose=0)
     monkeypatch.setattr(train_module, "train", real_train)
-    killed = MlflowClient(store).get_run((out / tracking.RUN_FILE).read_text().strip())
+    killed = MlflowClient(store).get_run((out / runs.RUN_FILE).read_text().strip())
     assert killed.info.status == "KILLED"
     with pytest.raises(Exception, match="--resume"):  # a refused restart leaves the run id alone
-        tracking.train_tracked(cfg, out, data, uri=store, verbose=0)
+        runs.train_tracked(cfg, out, data, uri=store, verbose=0)
 
-    _, run = tracking.train_tracked(cfg, out, data, uri=store, resume=True, verbose=0)
-    assert run.run_id == killed.info.run_id and not (out / tracking.RUN_FILE).exists()
+    _, run = runs.train_tracked(cfg, out, data, uri=store, resume=True, verbose=0)
+    assert run.run_id == killed.info.run_id and not (out / runs.RUN_FILE).exists()
     c = MlflowClient(store)
     assert c.get_run(run.run_id).info.status == "FINISHED"
     assert [m.step for m in c.get_metric_history(run.run_id, "loss")] == [0, 1, 2, 3]  # one run, every epoch
+
+
+def test_an_unreachable_server_is_found_in_seconds_not_minutes(
+    tiny_config: TrainConfig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # MLflow's own defaults (7 retries with backoff, 120 s timeouts) took 4 min 16 s here to give up
+    # on a port nobody listens on; no MLFLOW_HTTP_* setting may hide that in this test.
+    for key in tracking.HTTP_DEFAULTS:
+        monkeypatch.delenv(key, raising=False)
+    run = runs.TrainingRun(tiny_config, load(tiny_config.data), uri="http://127.0.0.1:9")
+    entered = threading.Thread(target=run.__enter__, daemon=True)
+    started = time.monotonic()
+    entered.start()
+    entered.join(timeout=30)
+    assert not entered.is_alive(), "still waiting on the tracking store after 30 s"
+    assert time.monotonic() - started < 15
+    assert run.run_id is None  # offline: the run will be queued at the end
+    assert capsys.readouterr().err.count("tracking store http://127.0.0.1:9 failed") == 1
+
+
+def test_resume_stays_in_the_interrupted_runs_experiment(
+    tiny_config: TrainConfig, store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    import keras
+
+    from signlens.training import train as train_module
+
+    class KillAfterFirstEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            raise KeyboardInterrupt
+
+    out = tmp_path / "run"
+    real_train = train_module.train
+    monkeypatch.setattr(train_module, "train", lambda *a, **k: real_train(
+        *a, **{**k, "callbacks": [*k["callbacks"], KillAfterFirstEpoch()]}))
+    args = ["train", "--out", str(out), "--tracking-uri", store, "--experiment", "tiny", "model=cnn", "epochs=2",
+            "batch_size=16", f"data={tiny_config.data}", "val_fraction=0.2", "seed=1"]
+    assert main(args) == 130
+    monkeypatch.setattr(train_module, "train", real_train)
+    capsys.readouterr()
+    assert main(["train", "--out", str(out), "--tracking-uri", store, "--resume"]) == 0
+    printed = capsys.readouterr().out
+    assert "(experiment 'tiny'" in printed
+    c = MlflowClient(store)
+    [run] = c.search_runs([c.get_experiment_by_name("tiny").experiment_id])
+    assert run.info.run_id in printed and run.info.status == "FINISHED"
+
+
+def test_a_refused_config_leaves_no_run_and_no_run_id(
+    tiny_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    out = tmp_path / "art"
+    common = ["train", "--out", str(out), "--tracking-uri", store_uri, "--experiment", "refused", "epochs=1",
+              f"data={tiny_csv}"]
+    assert main([*common, "model=resnet"]) == 2
+    assert "unknown model 'resnet'" in capsys.readouterr().err
+    assert main([*common, "model=cnn", f"exclude={tmp_path / 'missing.csv'}"]) == 2
+    assert "exclude file not found" in capsys.readouterr().err
+    exp = MlflowClient(store_uri).get_experiment_by_name("refused")
+    assert exp is None or not MlflowClient(store_uri).search_runs([exp.experiment_id])
+    assert not (out / runs.RUN_FILE).exists()
+
+
+def test_a_failed_download_leaves_no_temporary_folder(tracked: dict[str, Any], store: str) -> None:
+    from signlens.paths import state_dir
+    from signlens.tracking import registry
+
+    for _ in range(2):
+        with pytest.raises(tracking.TrackingError, match="cannot download"):
+            registry.download(f"runs:/{tracked['run_id']}/no-such-folder", store)
+    assert not list((state_dir() / "downloads").glob(".tmp-*"))

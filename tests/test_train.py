@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import keras
 import numpy as np
@@ -111,3 +112,44 @@ def test_exclude_file_leaves_rows_out_and_is_recorded(tmp_path, tiny_config, dat
     meta = artifact.load(result.artifact_dir).meta
     assert meta["excluded_rows"] == ["line 2", "line 3"]
     assert meta["n_train"] + meta["n_val"] == len(data) - 2
+
+
+def test_config_model_names_are_the_builders():
+    from signlens.models import builders
+
+    assert sorted(config.MODEL_NAMES) == sorted(builders.MODELS)
+    with pytest.raises(config.ConfigError, match="unknown model 'resnet'"):
+        config.build({"model": "resnet"})
+
+
+class _SlowEpochs(keras.callbacks.Callback):
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+
+    def on_epoch_end(self, epoch, logs=None):
+        time.sleep(self.seconds)
+
+
+class _FitClock(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
+
+    def on_train_end(self, logs=None):
+        self.seconds = time.perf_counter() - self.started
+
+
+def test_a_resumed_seeded_run_trains_as_the_uninterrupted_one_and_counts_all_its_seconds(tmp_path, tiny_config, data):
+    # Dropout (mlp), both augmentations and a schedule: every random draw and the learning rate
+    # must come back as they were, not only the weights.
+    cfg = _cfg(tiny_config, model="mlp", epochs=2, augment=True, domain_augment=True, schedule="cosine")
+    small = data.subset(np.arange(0, len(data), 2))
+    whole = train(cfg, tmp_path / "whole", data=small, verbose=0)
+    with pytest.raises(KeyboardInterrupt):  # one epoch of at least 1.5 s, then killed
+        train(cfg, tmp_path / "resumed", data=small, callbacks=[_SlowEpochs(1.5), _KillAfter(0)], verbose=0)
+    clock = _FitClock()
+    resumed = train(cfg, tmp_path / "resumed", data=small, resume=True, callbacks=[clock], verbose=0)
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"):
+        assert resumed.history[key] == whole.history[key], key
+    assert resumed.metrics["val_loss"] == whole.metrics["val_loss"]
+    assert resumed.metrics["train_seconds"] >= 1.5 + clock.seconds - 0.05

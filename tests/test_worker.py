@@ -127,3 +127,19 @@ def test_a_job_answered_before_a_crash_is_not_answered_twice(in_process, tiny_te
     w.run(exit_when_idle_s=0.5)
     assert r.xlen(worker.RESULTS) == 1 and len(worker.results(r)) == 1
     assert r.xpending(worker.JOBS, worker.GROUP)["pending"] == 0
+
+
+def test_jobs_read_together_are_predicted_in_one_call(in_process, tiny_test_csv: Path) -> None:
+    r, w = in_process
+    images = pngs(tiny_test_csv, 6)
+    ids = worker.submit(r, [*images[:3], b"not an image", *images[3:]])
+    calls: list[int] = []
+    real_predict = w.predictor.predict
+    w.predictor.predict = lambda batch: calls.append(len(batch)) or real_predict(batch)
+    assert w.step() == 7
+    assert calls[0] == 7  # one Predictor call for the batch; the bad image is then found alone
+    got = worker.results(r)
+    assert set(got) == set(ids[:3] + ids[4:])
+    expected = real_predict(images)
+    assert [got[i]["letter"] for i in ids[:3] + ids[4:]] == [p.letter for p in expected]
+    assert r.xpending(worker.JOBS, worker.GROUP)["pending"] == 1  # left for a retry, as before

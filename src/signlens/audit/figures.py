@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from signlens.evaluation.plots import plt, save
+from signlens.evaluation.plots import save, subplots
 
 
 def distance_histogram(distances: dict[str, np.ndarray], threshold: float, path: Path) -> Path:
@@ -16,7 +16,7 @@ def distance_histogram(distances: dict[str, np.ndarray], threshold: float, path:
     Augmented copies of one photo sit far left; different photos (what test→train mostly shows)
     sit to the right. The threshold should fall in the gap between the two.
     """
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = subplots(figsize=(9, 4))
     finite = [d[np.isfinite(d)] for d in distances.values()]
     low = max(1e-4, min((d[d > 0].min() for d in finite if (d > 0).any()), default=1e-3))
     high = max((d.max() for d in finite if len(d)), default=1.0)
@@ -35,7 +35,7 @@ def distance_histogram(distances: dict[str, np.ndarray], threshold: float, path:
 def slice_bars(rows: Sequence[dict[str, Any]], overall: float, path: Path) -> Path:
     """One panel per slice family; the worst slice of each family in red when it is below overall."""
     families = list(dict.fromkeys(r["family"] for r in rows))
-    fig, axes = plt.subplots(len(families), 1, figsize=(10, 1.2 + 0.32 * len(rows)),
+    fig, axes = subplots(len(families), 1, figsize=(10, 1.2 + 0.32 * len(rows)),
                              gridspec_kw={"height_ratios": [sum(r["family"] == f for r in rows) for f in families]},
                              squeeze=False)
     for ax, family in zip(axes[:, 0], families):
@@ -59,7 +59,7 @@ def robustness_curve(name: str, levels: Sequence[Any], unit: str, accuracies: di
     """Accuracy vs severity for one corruption, one line per model. With `ax`, draws there only."""
     own = ax is None
     if own:
-        fig, ax = plt.subplots(figsize=(5, 3.5))
+        fig, ax = subplots(figsize=(5, 3.5))
     for model, accs in accuracies.items():
         ax.plot(range(len(levels)), accs, marker="o", label=model)
     ax.set_xticks(range(len(levels)), [f"{v:g}" if isinstance(v, float) else str(v) for v in levels], fontsize=7)
@@ -75,7 +75,7 @@ def robustness_curve(name: str, levels: Sequence[Any], unit: str, accuracies: di
 def robustness_overview(curves: dict[str, tuple[Sequence[Any], str, dict[str, Sequence[float]]]], path: Path) -> Path:
     cols = 3
     rows = int(np.ceil(len(curves) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.4 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(5 * cols, 3.4 * rows), squeeze=False)
     for ax in axes.flat[len(curves):]:
         ax.axis("off")
     for ax, (name, (levels, unit, accs)) in zip(axes.flat, curves.items()):

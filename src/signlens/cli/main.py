@@ -76,7 +76,7 @@ def _train(args: argparse.Namespace) -> None:
     if args.no_track:
         result = train(cfg, Path(args.out), data=data, resume=args.resume)
     else:
-        from signlens.tracking import store as tracking
+        from signlens.tracking import runs as tracking
 
         result, run = tracking.train_tracked(cfg, Path(args.out), data, resume=args.resume,
                                              experiment=args.experiment, uri=args.tracking_uri)
@@ -85,7 +85,7 @@ def _train(args: argparse.Namespace) -> None:
     epochs = f"{m['epochs_run']} epoch{'s' * (m['epochs_run'] != 1)}"
     print(f"saved {result.artifact_dir} ({epochs}, {m['train_seconds']:.0f}s{val})")
     if run is not None and run.run_id:
-        print(f"mlflow run {run.run_id} (experiment {args.experiment!r}, {run.uri}); load it as runs:/{run.run_id}/artifact")
+        print(f"mlflow run {run.run_id} (experiment {run.experiment!r}, {run.uri}); load it as runs:/{run.run_id}/artifact")
 
 
 def _evaluation_dir(art: Artifact, args: argparse.Namespace) -> Path:
@@ -106,7 +106,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     print(format_report(report))
     print(f"\nwrote {out}/: {', '.join(report['files'])}")
     if art.meta.get("mlflow_run_id"):  # the model came from a tracked run: attach the report to it
-        from signlens.tracking import store as tracking
+        from signlens.tracking import runs as tracking
 
         if tracking.log_evaluation(art.meta["mlflow_run_id"], out, report, args.tracking_uri):
             print(f"logged the report to mlflow run {art.meta['mlflow_run_id']}")
@@ -206,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true",
                    help="continue the interrupted run in --out, with the config it was started with")
     t.add_argument("--skip-invalid", action="store_true", help="skip invalid data rows (reported) instead of stopping")
-    t.add_argument("--experiment", default="signlens", help="MLflow experiment to group the run in")
+    t.add_argument("--experiment", help="MLflow experiment to group the run in (default: signlens; "
+                   "--resume continues in the interrupted run's)")
     t.add_argument("--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI or sqlite under $SIGNLENS_HOME)")
     t.add_argument("--no-track", action="store_true", help="do not log this run to MLflow")
     t.set_defaults(func=_train)

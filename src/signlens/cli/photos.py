@@ -25,7 +25,7 @@ def _finetune(args: argparse.Namespace) -> None:
           f"+ {m['n_anchor']} Sign-MNIST images, {m['epochs']} epochs, {m['seconds']:.0f}s -> {result.artifact_dir}")
     if args.no_track:
         return
-    from signlens.tracking import store as tracking
+    from signlens.tracking import runs as tracking
 
     try:
         run_id, mv = tracking.log_finetune(result.artifact_dir, m, result.history,
@@ -40,7 +40,7 @@ def _finetune(args: argparse.Namespace) -> None:
 
 def _add_hand_head(args: argparse.Namespace) -> None:
     from signlens.models import artifact
-    from signlens.models import hand_head
+    from signlens.training import head as hand_head
     from signlens.data import load
 
     path = Path(args.artifact)

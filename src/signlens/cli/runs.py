@@ -117,21 +117,22 @@ def _runs_compare(args: argparse.Namespace) -> None:
 
 
 def _runs_sync(args: argparse.Namespace) -> None:
+    from signlens.tracking import offline
     from signlens.tracking import store as tracking
 
-    queued = tracking.pending()
+    queued = offline.pending()
     if not queued:
         print(f"nothing to sync ({state_dir() / 'pending'} is empty)")
         return
-    for path, run_id in tracking.sync(args.tracking_uri):
+    for path, run_id in offline.sync(args.tracking_uri):
         print(f"logged {path.name} as run {run_id}")
     print(f"synced {len(queued)} run(s) to {tracking.tracking_uri(args.tracking_uri)}")
 
 
 def _reproduce(args: argparse.Namespace) -> None:
-    from signlens.tracking import store as tracking
+    from signlens.tracking.reproduce import reproduce
 
-    out = tracking.reproduce(args.run, Path(args.out) if args.out else None, args.tracking_uri)
+    out = reproduce(args.run, Path(args.out) if args.out else None, args.tracking_uri)
     rows = [(k, f"{v['original']:.6f}", f"{v['reproduced']:.6f}", f"{v['diff']:+.2e}")
             for k, v in out["metrics"].items()]
     print(_table(("metric", "original", "reproduced", "diff"), rows))
@@ -140,23 +141,23 @@ def _reproduce(args: argparse.Namespace) -> None:
 
 
 def _models_register(args: argparse.Namespace) -> None:
+    from signlens.tracking import registry
     from signlens.tracking import store as tracking
 
     args.name = args.name or tracking.REGISTERED_MODEL
     c = tracking.client(args.tracking_uri)
     run = tracking.find_run(c, args.run)
-    mv = tracking.register_version(c, run.info.run_id, args.name)
+    mv = registry.register_version(c, run.info.run_id, args.name)
     print(f"registered {args.name} version {mv.version} from run {run.info.run_id}")
     print(f"load it as models:/{args.name}/{mv.version}")
 
 
 def _models_promote(args: argparse.Namespace) -> None:
+    from signlens.tracking import registry
     from signlens.tracking import store as tracking
 
     args.name = args.name or tracking.REGISTERED_MODEL
-    c = tracking.client(args.tracking_uri)
-    mv = tracking.model_version(c, f"models:/{args.name}/{args.version}")
-    c.set_registered_model_alias(args.name, args.alias, mv.version)
+    mv = registry.promote(tracking.client(args.tracking_uri), args.name, args.version, args.alias)
     print(f"{args.name}@{args.alias} -> version {mv.version} (run {mv.run_id})")
     print(f"load it as models:/{args.name}@{args.alias}")
 

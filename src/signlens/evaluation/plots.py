@@ -1,29 +1,37 @@
-"""Matplotlib figures written to PNG files (headless: the Agg backend)."""
+"""Matplotlib figures written to PNG files.
+
+Figures are made with matplotlib's object API (`Figure`), not pyplot: no GUI backend is chosen,
+nothing is set process-wide when this module is imported, no figure registry has to be closed,
+and figures can be drawn from a server's worker threads.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from signlens import labels  # noqa: E402
+from signlens import labels
 
 
-def save(fig: plt.Figure, path: Path) -> Path:
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
+             **kwargs: Any) -> tuple[Figure, Any]:
+    """A new figure and its axes, as `pyplot.subplots` returns them."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def save(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # PNG through the Agg renderer
     return path
 
 
 def learning_curves(histories: dict[str, dict[str, list[float]]], path: Path) -> Path:
     """Loss and accuracy per epoch, train vs validation; several runs overlay (runs compare)."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = subplots(1, 2, figsize=(11, 4))
     for run, h in histories.items():
         prefix = f"{run} " if len(histories) > 1 else ""
         for ax, key in zip(axes, ("loss", "accuracy")):
@@ -46,7 +54,7 @@ def learning_curves(histories: dict[str, dict[str, list[float]]], path: Path) ->
 def image_grid(images: np.ndarray, titles: Sequence[str], path: Path, cols: int = 12, title: str = "") -> Path:
     n = len(images)
     rows = max(1, int(np.ceil(n / cols)))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.3), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(cols * 1.1, rows * 1.3), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, img, t in zip(axes.flat, images, titles):
@@ -58,7 +66,7 @@ def image_grid(images: np.ndarray, titles: Sequence[str], path: Path, cols: int 
 
 
 def label_histogram(counts: Sequence[int], path: Path, title: str = "Images per letter") -> Path:
-    fig, ax = plt.subplots(figsize=(10, 3.5))
+    fig, ax = subplots(figsize=(10, 3.5))
     ax.bar(labels.LETTERS, counts, color="#3b7dd8")
     ax.set_ylabel("images")
     ax.set_title(title)
@@ -70,7 +78,7 @@ def label_histogram(counts: Sequence[int], path: Path, title: str = "Images per 
 def confusion_matrix(cm: np.ndarray, path: Path, title: str = "Confusion matrix") -> Path:
     """Row-normalized so rare letters are as visible as common ones; counts annotated."""
     norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(9, 8))
+    fig, ax = subplots(figsize=(9, 8))
     im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(labels.N_CLASSES), labels.LETTERS)
     ax.set_yticks(range(labels.N_CLASSES), labels.LETTERS)
@@ -86,7 +94,7 @@ def confusion_matrix(cm: np.ndarray, path: Path, title: str = "Confusion matrix"
 
 def drift_figure(ref: object, cur: dict[str, np.ndarray], path: Path) -> Path:
     """Reference vs recent: predicted letters, confidence, brightness, contrast."""
-    fig, axes = plt.subplots(1, 4, figsize=(18, 3.6))
+    fig, axes = subplots(1, 4, figsize=(18, 3.6))
     ref_letters = np.asarray(ref.letter_counts, float)  # type: ignore[attr-defined]
     cur_letters = np.bincount(cur["letters"], minlength=labels.N_CLASSES).astype(float)
     positions = np.arange(labels.N_CLASSES)

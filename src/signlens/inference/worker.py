@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 import redis
 
-from signlens.inference.predictor import Predictor
+from signlens.inference.predictor import Prediction, Predictor
 
 JOBS, RESULTS, DEAD, GROUP = "signlens:jobs", "signlens:results", "signlens:dead", "signlens-workers"
 DONE_PREFIX = "signlens:done:"
@@ -104,15 +104,31 @@ class Worker:
             pipe.xack(self.s.jobs, self.s.group, mid)
             pipe.execute()
 
-    def step(self) -> int:
-        """Process one batch; returns how many messages it handled."""
-        messages = self._next()
-        for mid, fields in messages:
-            job_id = fields.get(b"job_id", mid).decode()
+    def _predict(self, images: list[bytes | None]) -> list[Prediction | Exception]:
+        """One Predictor call for the whole batch; only when some image fails is each tried alone,
+        so one undecodable job fails by itself and the rest are still answered."""
+        try:
+            return list(self.predictor.predict(images))
+        except Exception:
+            pass
+        out: list[Prediction | Exception] = []
+        for image in images:
             try:
-                [p] = self.predictor.predict([fields[b"image"]])
+                out += self.predictor.predict([image])
             except Exception as exc:  # any failure counts as a try; the reason goes to the dead letter
-                self._fail(mid, job_id, f"{type(exc).__name__}: {exc}")
+                out.append(exc)
+        return out
+
+    def step(self) -> int:
+        """Process one batch of jobs (read together, predicted together); returns how many messages it handled."""
+        messages = self._next()
+        if not messages:
+            return 0
+        outcomes = self._predict([fields.get(b"image") for _, fields in messages])
+        for (mid, fields), p in zip(messages, outcomes):
+            job_id = fields.get(b"job_id", mid).decode()
+            if isinstance(p, Exception):
+                self._fail(mid, job_id, f"{type(p).__name__}: {p}")
                 continue
             result = {"job_id": job_id, "letter": p.letter, "confidence": f"{p.confidence:.6f}",
                       "top3": json.dumps(p.top(3)), "model": p.model, "version": p.version,

@@ -19,9 +19,9 @@ from signlens.models.tfjs_import import import_tfjs, is_tfjs_dir
 
 def resolve(ref: str | Path | None, tracking_uri: str | None = None) -> Artifact:
     if isinstance(ref, str) and ref.startswith(("runs:/", "models:/")):
-        from signlens.tracking import store as tracking  # mlflow is imported only when a reference needs it
+        from signlens.tracking import registry  # mlflow is imported only when a reference needs it
 
-        local, info = tracking.download(ref, tracking_uri)
+        local, info = registry.download(ref, tracking_uri)
         art = artifact.load(local)
         art.meta.update(info)  # the run id and registry version travel with the loaded model
         return art

@@ -181,7 +181,7 @@ async def delete_samples(request: Request, session: str = Session, letter: str =
 
 def _finetune_blocking(base: Any, samples: Path, out: Path, epochs: int, anchor: str | None, job: Job) -> Any:
     """The worker-thread part: fine-tune, register (best effort), load and smoke-check the result."""
-    from signlens.tracking import store as tracking
+    from signlens.tracking import runs as tracking
     from signlens.data import load
     from signlens.training.finetune import finetune
 

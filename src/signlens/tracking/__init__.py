@@ -1,1 +1,1 @@
-"""Tracking: the MLflow store, the offline queue, the registry and reproduce."""
+"""Tracking: the MLflow store, logged runs (training, fine-tuning, evaluation), the offline queue, the registry and reproduce."""

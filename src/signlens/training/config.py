@@ -15,6 +15,8 @@ from typing import Any, get_type_hints
 
 from signlens.errors import SignlensError
 
+#: models.builders.MODELS' keys, here so a config is checked without importing Keras (a test ties the two).
+MODEL_NAMES = ("mlp", "cnn", "signlens")
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "adadelta", "adam", "rmsprop")
 SCHEDULES = ("constant", "cosine", "exponential", "step")
 VAL_SPLITS = ("random", "grouped")
@@ -27,7 +29,7 @@ class ConfigError(SignlensError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    model: str = "signlens"  # key of models.MODELS
+    model: str = "signlens"  # one of MODEL_NAMES
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     schedule: str = "constant"  # learning-rate schedule over the whole run
@@ -53,6 +55,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = [
+            (self.model in MODEL_NAMES, f"unknown model {self.model!r}; choose one of {list(MODEL_NAMES)}"),
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}"),
             (self.schedule in SCHEDULES, f"schedule must be one of {SCHEDULES}"),
             (self.val_split in VAL_SPLITS, f"val_split must be one of {VAL_SPLITS}"),

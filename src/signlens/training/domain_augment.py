@@ -12,7 +12,7 @@ do not have:
 * scale and position - random zoom out with the background level as fill, and shift;
 * blur - a random Gaussian blur, as webcams and 28×28 downscaling soften edges.
 
-Applied per batch, to half of the images, in `train._pipeline` when `TrainConfig.domain_augment`
+Applied per batch, to half of the images, in `pipeline.TrainBatches` when `TrainConfig.domain_augment`
 is on; never saved in the model.
 """
 
@@ -82,13 +82,3 @@ def augment(x: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     # half the images stay as they are, so Sign-MNIST itself is still learned to the full
     return tf.where(_per_image(shape, 0, 1, seeds[10]) < 0.5, original, tf.clip_by_value(x, 0.0, 1.0) * 255.0)
 
-
-def mapper(seed: int):
-    """A tf.data map function (images, labels) -> (augmented images, labels), seeded per batch."""
-    counter = tf.Variable(0, dtype=tf.int64, trainable=False)
-
-    def apply(images: tf.Tensor, targets: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        step = counter.assign_add(1)
-        return augment(images, tf.stack([tf.constant(seed, tf.int64), step])), targets
-
-    return apply

@@ -16,18 +16,18 @@ from typing import Any, Callable
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from signlens import labels
-from signlens.models import artifact
-from signlens.models import hand_head
-from signlens.vision import landmarks
-from signlens.models import builders as models
-from signlens.models.artifact import Artifact
 from signlens.data import Dataset, load
 from signlens.errors import SignlensError
-from signlens.vision.preprocess import to_model_input
+from signlens.models import artifact
+from signlens.models.artifact import Artifact
+from signlens.training import head as hand_head
+from signlens.training.callbacks import EpochEnd
+from signlens.training.clone import copy_model
+from signlens.training.pipeline import TrainBatches
 from signlens.training.seeding import seed_everything
+from signlens.vision import landmarks
 
 
 @dataclass(frozen=True)
@@ -68,23 +68,38 @@ def finetune(
         raise SignlensError("no photos to fine-tune on")
     seed_everything(seed)
     anchor = anchor if anchor is not None else load(split="train")
-    model = keras.models.clone_model(base.model)
-    model.set_weights(base.model.get_weights())
+    model = copy_model(base.model)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
 
     x, y = _mixed(user, anchor, n_anchor, seed)
-    aug = models.augmenter(seed)  # the same light geometric jitter as training
-    ds = (tf.data.Dataset.from_tensor_slices((to_model_input(x), keras.utils.to_categorical(y, labels.N_CLASSES)))
-          .shuffle(len(y), seed=seed).batch(batch_size)
-          .map(lambda a, b: (aug(a, training=True), b)).prefetch(tf.data.AUTOTUNE))
+    batches = TrainBatches(x, y, batch_size, seed, augment=True)  # the same light geometric jitter as training
+    callbacks = [batches.callback()]
+    if progress:
+        callbacks.append(EpochEnd(lambda epoch, _: progress(epoch + 1, epochs)))
     started = time.perf_counter()
-    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=lambda e, _: progress(e + 1, epochs))] if progress else []
-    history = model.fit(ds, epochs=epochs, shuffle=False, verbose=0,  # ds is shuffled, seeded
-                        callbacks=callbacks).history
+    history = model.fit(batches.dataset, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks).history
+    record = _record(base, user, anchor, n_anchor, epochs=epochs, learning_rate=learning_rate, seed=seed,
+                     seconds=time.perf_counter() - started)
 
+    curves = {k: [float(v) for v in vs] for k, vs in history.items()}
+    artifact.save(
+        Path(out_dir), model, name=f"{base.name}-personal", config=dict(base.meta.get("config", {})),
+        fingerprint=user.fingerprint, metrics={"finetune_final_accuracy": curves["accuracy"][-1]},
+        history=curves, extra={"finetune": record},
+    )
+    if base.hand_head is not None:
+        head, n_user = _finetune_head(base.hand_head, user, anchor, n_anchor, seed)
+        artifact.save_hand_head(Path(out_dir), head, {**base.meta.get("hand_head", {}), "finetuned_on": user.source,
+                                                      "finetune_photos_with_landmarks": n_user})
+    return FinetuneResult(Path(out_dir), record, curves)
+
+
+def _record(base: Artifact, user: Dataset, anchor: Dataset, n_anchor: int, *, epochs: int, learning_rate: float,
+            seed: int, seconds: float) -> dict[str, Any]:
+    """What a personal model was fine-tuned from and on, for its meta and its MLflow run."""
     counts = np.bincount(user.y, minlength=labels.N_CLASSES)
-    record = {
+    return {
         "base": str(base.path) if base.path else base.name,
         "base_name": base.name,
         "base_version": base.version,
@@ -97,19 +112,8 @@ def finetune(
         "epochs": epochs,
         "learning_rate": learning_rate,
         "seed": seed,
-        "seconds": round(time.perf_counter() - started, 2),
+        "seconds": round(seconds, 2),
     }
-    curves = {k: [float(v) for v in vs] for k, vs in history.items()}
-    artifact.save(
-        Path(out_dir), model, name=f"{base.name}-personal", config=dict(base.meta.get("config", {})),
-        fingerprint=user.fingerprint, metrics={"finetune_final_accuracy": curves["accuracy"][-1]},
-        history=curves, extra={"finetune": record},
-    )
-    if base.hand_head is not None:
-        head, n_user = _finetune_head(base.hand_head, user, anchor, n_anchor, seed)
-        artifact.save_hand_head(Path(out_dir), head, {**base.meta.get("hand_head", {}), "finetuned_on": user.source,
-                                                      "finetune_photos_with_landmarks": n_user})
-    return FinetuneResult(Path(out_dir), record, curves)
 
 
 def _finetune_head(head: keras.Model, user: Dataset, anchor: Dataset, n_anchor: int,

@@ -22,6 +22,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from signlens.training.clone import copy_model
+
 _POLICY: dict[str, str] = {"float32": "float32", "bfloat16": "mixed_bfloat16"}  # resolved precision -> Keras
 #: CPU flags (Linux /proc/cpuinfo) of native bfloat16 arithmetic. Without them oneDNN emulates
 #: bfloat16: no faster than float32, and its rounding differs from the native path.
@@ -85,6 +87,4 @@ def training_twin(model: keras.Model, precision: str) -> keras.Model:
         fused = type(layer) is keras.layers.BatchNormalization
         return (FusedBatchNormalization if fused else type(layer)).from_config(config)
 
-    twin = keras.models.clone_model(model, clone_function=clone)
-    twin.set_weights(model.get_weights())
-    return twin
+    return copy_model(model, clone)

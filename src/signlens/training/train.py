@@ -1,8 +1,10 @@
 """train.train(cfg): config + data -> a trained, saved artifact. Reads top to bottom.
 
 Validation comes from the training split only; the test split is never touched here.
-Every epoch is checkpointed (keras BackupAndRestore), so `resume=True` after a crash or kill
-continues from the last finished epoch.
+Every epoch is checkpointed (keras BackupAndRestore: weights and optimizer state), so
+`resume=True` after a crash or kill continues from the last finished epoch; each epoch's data
+order and random draws come from (seed, epoch) alone (pipeline.py), so a resumed seeded run
+trains exactly as the uninterrupted one would have.
 """
 
 from __future__ import annotations
@@ -17,22 +19,20 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from signlens import labels
-from signlens.models import artifact
-from signlens.training import config
-from signlens.training import domain_augment as domain
-from signlens.models import hand_head
-from signlens.models import builders as models
-from signlens.evaluation import plots
-from signlens.training import speedups
-from signlens.training.config import TrainConfig
 from signlens.data import Dataset, load
 from signlens.data.load import portable
 from signlens.data.split import train_val_split
 from signlens.errors import SignlensError
-from signlens.vision.preprocess import to_model_input
+from signlens.evaluation import plots
+from signlens.models import artifact
+from signlens.models import builders as models
+from signlens.training import config, speedups
+from signlens.training import head as hand_head
+from signlens.training.callbacks import EpochEnd
+from signlens.training.config import TrainConfig
+from signlens.training.pipeline import TrainBatches, eval_batches
 from signlens.training.seeding import seed_everything
 
 CHECKPOINT_DIR = "checkpoint"
@@ -71,35 +71,32 @@ def make_optimizer(cfg: TrainConfig, steps_per_epoch: int) -> keras.optimizers.O
     }[cfg.optimizer]()
 
 
-def _pipeline(data: Dataset, cfg: TrainConfig, training: bool) -> tf.data.Dataset:
-    x = to_model_input(data.x)
-    y = keras.utils.to_categorical(data.y, labels.N_CLASSES).astype(np.float32)
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    if training:
-        ds = ds.shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True)
-    ds = ds.batch(cfg.batch_size)
-    if training and cfg.domain_augment:
-        ds = ds.map(domain.mapper(cfg.seed), num_parallel_calls=tf.data.AUTOTUNE)
-    if training and cfg.augment:
-        aug = models.augmenter(cfg.seed)
-        ds = ds.map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
-
-
-class _EpochLog(keras.callbacks.Callback):
-    """Keeps the per-epoch history (with learning rate) on disk so a resumed run has all of it."""
+class _EpochLog(EpochEnd):
+    """Keeps the per-epoch history (with learning rate) and the seconds spent training on disk,
+    so a resumed run has all of both."""
 
     def __init__(self, path: Path, resume: bool):
-        super().__init__()
+        super().__init__(self._record)
         self.path = path
-        self.epochs: list[dict[str, float]] = json.loads(path.read_text()) if resume and path.exists() else []
+        saved = json.loads(path.read_text()) if resume and path.exists() else {}
+        self.epochs: list[dict[str, float]] = saved.get("epochs", [])
+        self.seconds_before: float = saved.get("train_seconds", 0.0)  # in the runs this one resumes
+        self._started = time.perf_counter()
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        entry = {k: float(v) for k, v in (logs or {}).items()}
-        entry["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+    def seconds(self) -> float:
+        """Seconds spent in fit() by this run, including the parts before any interruption."""
+        return self.seconds_before + time.perf_counter() - self._started
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._started = time.perf_counter()
+
+    def _record(self, epoch: int, values: dict[str, float]) -> None:
         del self.epochs[epoch:]
-        self.epochs.append(entry)
-        self.path.write_text(json.dumps(self.epochs))
+        self.epochs.append(values)
+        self.save()
+
+    def save(self) -> None:
+        self.path.write_text(json.dumps({"epochs": self.epochs, "train_seconds": self.seconds()}))
 
     def history(self) -> dict[str, list[float]]:
         keys = sorted({k for e in self.epochs for k in e})
@@ -109,10 +106,7 @@ class _EpochLog(keras.callbacks.Callback):
 def _exclude(data: Dataset, exclude_file: str | None) -> tuple[Dataset, list[str]]:
     if not exclude_file:
         return data, []
-    path = Path(exclude_file)
-    if not path.exists():
-        raise SignlensError(f"exclude file not found: {path}")
-    wanted = {line.split(",")[0].strip() for line in path.read_text().splitlines()[1:] if line.strip()}
+    wanted = {line.split(",")[0].strip() for line in Path(exclude_file).read_text().splitlines()[1:] if line.strip()}
     keep = np.array([i for i, row_id in enumerate(data.ids) if row_id not in wanted])
     excluded = sorted(wanted & set(data.ids))
     return data.subset(keep), excluded
@@ -138,6 +132,41 @@ def interrupted_config(out_dir: Path) -> TrainConfig:
     return config.build(json.loads(path.read_text()))
 
 
+def preflight(cfg: TrainConfig, out_dir: Path, resume: bool) -> None:
+    """What can be refused before any work (or a tracked run) starts: the out dir's state and the
+    files the config names. The config checked its own values when it was built."""
+    check_unfinished(out_dir, resume)
+    if cfg.exclude and not Path(cfg.exclude).exists():
+        raise SignlensError(f"exclude file not found: {cfg.exclude}")
+
+
+def _compiled_twin(cfg: TrainConfig, n_train: int, precision: str) -> tuple[keras.Model, keras.Model]:
+    """-> (the stock model that ships, its faster training twin compiled for this run)."""
+    stock = models.build(cfg.model, (28, 28, 1), labels.N_CLASSES, dropout=cfg.dropout)
+    model = speedups.training_twin(stock, precision)  # trains faster; its weights go back into `stock`
+    steps = int(np.ceil(n_train / cfg.batch_size))
+    loss = keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing)
+    model.compile(optimizer=make_optimizer(cfg, steps), loss=loss, metrics=["accuracy"])
+    return stock, model
+
+
+def _fit(cfg: TrainConfig, model: keras.Model, train_data: Dataset, val_data: Dataset | None,
+         callbacks: list[keras.callbacks.Callback], epoch_log: _EpochLog, verbose: int | None) -> None:
+    batches = TrainBatches(train_data.x, train_data.y, cfg.batch_size, cfg.seed,
+                           augment=cfg.augment, domain_augment=cfg.domain_augment)
+    try:
+        model.fit(
+            batches.dataset,
+            validation_data=eval_batches(val_data.x, val_data.y, cfg.batch_size) if val_data is not None else None,
+            epochs=cfg.epochs,
+            shuffle=False,  # the batches are shuffled, seeded per epoch
+            callbacks=[batches.callback(), *callbacks],
+            verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
+        )
+    finally:
+        epoch_log.save()  # an interrupted run's seconds count when it is resumed
+
+
 def train(
     cfg: TrainConfig,
     out_dir: Path,
@@ -146,22 +175,20 @@ def train(
     callbacks: list[keras.callbacks.Callback] | None = None,
     verbose: int | None = None,
 ) -> TrainResult:
+    """Train `cfg` on `data` (default: the config's data) into the artifact dir `out_dir`.
+
+    `callbacks` run after signlens' own each epoch (MLflow logging, a sweep's reports)."""
     out_dir = Path(out_dir)
     checkpoint = out_dir / CHECKPOINT_DIR
-    check_unfinished(out_dir, resume)
+    preflight(cfg, out_dir, resume)
 
     seed_everything(cfg.seed)  # same seed + config + data -> same metrics on this machine
 
     data = data if data is not None else load(cfg.data, "train")
     data, excluded = _exclude(data, cfg.exclude)
     train_data, val_data = train_val_split(data, cfg.val_fraction, cfg.seed, cfg.val_split)
-
-    stock = models.build(cfg.model, (28, 28, 1), labels.N_CLASSES, dropout=cfg.dropout)
     precision = speedups.resolve_precision(cfg.precision)  # "auto": bfloat16 only on CPUs that have it
-    model = speedups.training_twin(stock, precision)  # trains faster; its weights go back into `stock`
-    steps = int(np.ceil(len(train_data) / cfg.batch_size))
-    loss = keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing)
-    model.compile(optimizer=make_optimizer(cfg, steps), loss=loss, metrics=["accuracy"])
+    stock, model = _compiled_twin(cfg, len(train_data), precision)
 
     checkpoint.mkdir(parents=True, exist_ok=True)  # from here on the run is resumable, with this config
     if not resume:
@@ -172,29 +199,17 @@ def train(
         cbs.append(keras.callbacks.EarlyStopping(
             monitor=cfg.monitor, patience=cfg.patience, restore_best_weights=cfg.restore_best, verbose=1
         ))
-    cbs += callbacks or []
-
-    started = time.perf_counter()
-    model.fit(
-        _pipeline(train_data, cfg, training=True),
-        validation_data=_pipeline(val_data, cfg, training=False) if val_data is not None else None,
-        epochs=cfg.epochs,
-        shuffle=False,  # the pipeline shuffles, seeded
-        callbacks=cbs,
-        verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
-    )
-    seconds = time.perf_counter() - started
+    _fit(cfg, model, train_data, val_data, [*cbs, *(callbacks or [])], epoch_log, verbose)
 
     history = epoch_log.history()
-    metrics: dict[str, float] = {"train_seconds": round(seconds, 2), "epochs_run": len(epoch_log.epochs)}
+    metrics: dict[str, float] = {"train_seconds": round(epoch_log.seconds(), 2), "epochs_run": len(epoch_log.epochs)}
     stock.set_weights(model.get_weights())
-    model = stock
     if val_data is not None:  # measured on the float32 model that ships, not the training twin
-        model.compile(loss=loss, metrics=["accuracy"])
-        val_loss, val_acc = model.evaluate(_pipeline(val_data, cfg, training=False), verbose=0)
+        stock.compile(loss=model.loss, metrics=["accuracy"])
+        val_loss, val_acc = stock.evaluate(eval_batches(val_data.x, val_data.y, cfg.batch_size), verbose=0)
         metrics.update(val_loss=float(val_loss), val_accuracy=float(val_acc))
     artifact.save(
-        out_dir, model, name=cfg.model, config=cfg.to_dict(), fingerprint=data.fingerprint,
+        out_dir, stock, name=cfg.model, config=cfg.to_dict(), fingerprint=data.fingerprint,
         metrics=metrics, history=history,
         extra={"data_source": portable(data.source), "excluded_rows": excluded, "n_train": len(train_data),
                "precision_used": precision,
