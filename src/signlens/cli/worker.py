@@ -1,4 +1,7 @@
-"""CLI for offline, nearline and on-device use: `predict --batch`, `worker`, `export`."""
+"""`signlens worker [submit|results]`: the nearline Redis-stream worker and its two helpers.
+
+`submit` and `results` only talk to Redis, so they never load TensorFlow; the worker itself does.
+"""
 
 from __future__ import annotations
 
@@ -7,71 +10,62 @@ import sys
 from pathlib import Path
 
 from signlens import paths
+from signlens.cli import console, refs
 from signlens.errors import SignlensError
 
-REDIS_DEFAULT = paths.redis_url()
+
+def _submit(r: object, args: argparse.Namespace) -> None:
+    from signlens.inference import worker
+
+    for item in args.images:
+        if not Path(item).is_file():
+            raise SignlensError(f"{item}: no such file")
+    images = [Path(p).read_bytes() for p in args.images]
+    for path, job_id in zip(args.images, worker.submit(r, images)):
+        print(f"{job_id}  {path}")
 
 
-def predict_batch(args: argparse.Namespace) -> None:
-    """`signlens predict MODEL --batch INPUT -o OUT.csv` (called from cli._predict)."""
-    from signlens.inference import batch
+def _results(r: object) -> None:
+    from signlens.inference import worker
+
+    for job_id, row in worker.results(r).items():
+        print(f"{job_id}  {row['letter']}  {float(row['confidence']):.1%}  {row['model']}")
+    for dead in worker.dead_letters(r):
+        print(f"{dead['job_id']}  DEAD after {dead['tries']} tries: {dead['reason']}")
+
+
+def _work(r: object, args: argparse.Namespace) -> None:
+    refs.check_model(args.model)
+    console.import_tensorflow()
+    from signlens.inference import worker
     from signlens.inference.predictor import Predictor
 
-    if not args.output:
-        raise SignlensError("--batch needs -o OUTPUT.csv")
-    s = batch.run(Predictor.from_ref(args.model), Path(args.batch), Path(args.output), resume=args.resume,
-                  overwrite=args.overwrite, all_probabilities=args.all_probabilities)
-    print(f"{s.predicted} predicted, {s.errors} errors, {s.skipped} already done -> {s.output}"
-          + (f" (errors: {s.errors_file})" if s.errors else ""))
+    w = worker.Worker(r, Predictor.from_ref(args.model), consumer=args.consumer, batch=args.batch,
+                      max_tries=args.max_tries, claim_idle_ms=args.claim_idle_ms)
+    print(f"worker {w.consumer} on {args.redis} ({worker.JOBS} -> {worker.RESULTS})", file=sys.stderr, flush=True)
+    w.run(args.exit_when_idle)
 
 
 def _worker(args: argparse.Namespace) -> None:
     import redis
 
     from signlens.inference import worker
-    from signlens.inference.predictor import Predictor
 
     r = worker.connect(args.redis)
     try:
         if args.worker_command == "submit":
-            images = [Path(p).read_bytes() for p in args.images]
-            for path, job_id in zip(args.images, worker.submit(r, images)):
-                print(f"{job_id}  {path}")
+            _submit(r, args)
         elif args.worker_command == "results":
-            for job_id, row in worker.results(r).items():
-                print(f"{job_id}  {row['letter']}  {float(row['confidence']):.1%}  {row['model']}")
-            for dead in worker.dead_letters(r):
-                print(f"{dead['job_id']}  DEAD after {dead['tries']} tries: {dead['reason']}")
+            _results(r)
         else:
-            w = worker.Worker(r, Predictor.from_ref(args.model), consumer=args.consumer, batch=args.batch,
-                              max_tries=args.max_tries, claim_idle_ms=args.claim_idle_ms)
-            print(f"worker {w.consumer} on {args.redis} ({worker.JOBS} -> {worker.RESULTS})", file=sys.stderr, flush=True)
-            w.run(args.exit_when_idle)
+            _work(r, args)
     except redis.ConnectionError as exc:
         raise SignlensError(f"cannot reach Redis at {args.redis}: {exc}") from None
 
 
-def _export(args: argparse.Namespace) -> None:
-    from signlens.inference import export
-    from signlens.models import tflite
-    from signlens.data import load
-    from signlens.models.resolve import resolve
-
-    if args.format != "tflite":
-        raise SignlensError("only --format tflite is supported")
-    art = resolve(args.model)
-    train_source = args.train_data or (art.meta.get("config") or {}).get("data")
-    train = load(train_source, "train") if args.quantize == "int8" else None
-    out = Path(args.out) if args.out else Path("exports") / f"{art.name}-tflite-{args.quantize}"
-    report = export.export(art, out, args.quantize, load(args.data, "test"), train)
-    print(export.format_report(report))
-    head = f"{tflite.HEAD_FILE}, " if "hand_head" in report else ""
-    print(f"\nwrote {out}/model.tflite, {head}signlens.json, parity.json")
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     w = sub.add_parser("worker", help="nearline Redis-stream worker (and submit/results helpers)")
-    w.add_argument("--redis", default=REDIS_DEFAULT, help="Redis URL (env SIGNLENS_REDIS)")
+    w.add_argument("--redis", default=paths.redis_url(), help="Redis URL (env SIGNLENS_REDIS)")
     w.add_argument("--model", help="artifact, TFLite export or TF.js dir (default: the shipped model)")
     w.add_argument("--consumer", help="consumer name in the group (default: host-pid)")
     w.add_argument("--batch", type=int, default=32, help="jobs read per round trip")
@@ -83,12 +77,3 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = ws.add_parser("submit", help="queue image files as jobs; prints job ids")
     s.add_argument("images", nargs="+")
     ws.add_parser("results", help="print results (one per job) and dead letters")
-
-    e = sub.add_parser("export", help="export a model to TFLite (quantized) with a parity report")
-    e.add_argument("model", help="artifact dir, or 'default'")
-    e.add_argument("--format", default="tflite", choices=["tflite"])
-    e.add_argument("--quantize", default="none", choices=["none", "float16", "dynamic", "int8"])
-    e.add_argument("--out", help="export dir (default: exports/<name>-tflite-<quantize>)")
-    e.add_argument("--data", help="labelled data for the parity check (default: vendored test split)")
-    e.add_argument("--train-data", help="int8 calibration images (default: the artifact's training data)")
-    e.set_defaults(func=_export)
