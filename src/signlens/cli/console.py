@@ -32,6 +32,11 @@ def quiet_environment() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def drop_banners(text: str) -> str:
+    """The lines of `text` that are not TensorFlow's start-up banners."""
+    return "".join(line for line in text.splitlines(keepends=True) if line.strip() and not BANNERS.search(line))
+
+
 def import_tensorflow() -> None:
     """Import TensorFlow (and Keras) with its start-up banners dropped from stderr."""
     if "tensorflow" in sys.modules:
@@ -47,7 +52,5 @@ def import_tensorflow() -> None:
             os.dup2(saved, 2)
             os.close(saved)
             captured.seek(0)
-            for line in captured.read().decode(errors="replace").splitlines(keepends=True):
-                if line.strip() and not BANNERS.search(line):
-                    sys.stderr.write(line)
+            sys.stderr.write(drop_banners(captured.read().decode(errors="replace")))
             sys.stderr.flush()

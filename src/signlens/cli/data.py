@@ -105,7 +105,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t = data.add_parser("make-tiny", help="write a small Sign-MNIST CSV sampled from the vendored data "
                         "(quick experiments, the README's examples)")
     t.add_argument("out", metavar="OUT.csv")
-    t.add_argument("--per-letter", type=int, default=50, help="rows per letter (24 letters)")
+    t.add_argument("--per-letter", type=int, default=100, help="rows per letter (24 letters)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--split", default="train", choices=["train", "test"], help="Sign-MNIST split to sample")
     t.set_defaults(func=_make_tiny)
