@@ -118,3 +118,13 @@ def test_tensorflow_import_leaves_no_banners_in_a_log(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", "from signlens.cli import console; console.import_tensorflow()"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and "absl::InitializeLog" not in proc.stderr and "oneDNN" not in proc.stderr
+
+
+def test_a_log_gets_a_summary_line_not_progress_bar_frames(tmp_path: Path, tiny_artifact: Path, tiny_test_csv: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # pytest's captured stderr is not a terminal, as a log file is not
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(tiny_artifact), "--batch", str(tiny_test_csv), "-o", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "\r" not in printed.err and "img/s" not in printed.err, printed.err
+    assert printed.out.strip() == f"120 predicted, 0 errors, 0 already done -> {out}"
