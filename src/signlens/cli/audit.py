@@ -74,7 +74,8 @@ def _all(args: argparse.Namespace) -> None:
     from signlens.audit import report as audit_report
 
     train, test = _datasets(args)
-    path = audit_report.write(Path(args.out or DEFAULT_OUT), train, test, models, args.folds, args.max_images or None, args.seed)
+    path = audit_report.write(Path(args.out or DEFAULT_OUT), train, test, models, args.folds,
+                              args.max_images or None, args.seed)
     print(f"wrote {path}")
 
 

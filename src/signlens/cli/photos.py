@@ -48,12 +48,13 @@ def _finetune(args: argparse.Namespace) -> None:
 def _add_hand_head(args: argparse.Namespace) -> None:
     path = Path(args.artifact)
     if not (path / spec.META_FILE).is_file():
-        raise SignlensError(f"{path}: not a signlens artifact (no {spec.META_FILE}){refs.did_you_mean(str(path), refs.shipped_models())}")
+        hint = refs.did_you_mean(str(path), refs.shipped_models())
+        raise SignlensError(f"{path}: not a signlens artifact (no {spec.META_FILE}){hint}")
     console.import_tensorflow()
     from signlens.data import load
     from signlens.models import artifact, hand_head
 
-    art = artifact.load(path)  # a clear error for a path that is not an artifact, before any work
+    art = artifact.load(path)  # a clear error for a broken artifact, before any work
     config = dict(art.meta.get("config", {}))
     seed = args.seed if args.seed is not None else int(config.get("seed", 0))
     data = load(args.data, "train")
