@@ -38,3 +38,7 @@ HISTORY_FILE = "history.json"
 #: A TFLite export directory's model files (inference/export.py writes them, models/tflite.py reads them).
 TFLITE_MODEL_FILE = "model.tflite"
 TFLITE_HEAD_FILE = "hand_head.tflite"
+
+#: The image model builders a training config may name (models/builders.py's MODELS has one each),
+#: here so `signlens train model=...` is checked before Keras loads.
+MODEL_NAMES = ("cnn", "mlp", "signlens")

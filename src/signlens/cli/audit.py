@@ -1,4 +1,4 @@
-"""`signlens audit data|labels|slices|robustness|all`: registered by cli.build_parser().
+"""`signlens audit data|labels|slices|robustness|all`: the audit command group.
 
 Every command defaults to the vendored Sign-MNIST (train for data and labels, test for model
 audits) and writes under reports/audit/.
@@ -10,6 +10,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from signlens.cli import console, refs
+
 DEFAULT_OUT = Path("reports/audit")
 
 
@@ -19,10 +21,11 @@ def _datasets(args: argparse.Namespace) -> tuple[Any, Any]:
     return load(args.train, "train"), load(args.test, "test")
 
 
-def _artifacts(refs: list[str | None]) -> list[Any]:
-    from signlens.models.resolve import resolve
-
-    return [resolve(None if ref == "default" else ref) for ref in (refs or ["default"])]
+def _artifacts(names: list[str | None]) -> list[Any]:
+    for name in names:
+        refs.check_model(name)
+    console.import_tensorflow()
+    return [refs.resolve(None if name == "default" else name) for name in (names or ["default"])]
 
 
 def _data(args: argparse.Namespace) -> None:
@@ -46,31 +49,33 @@ def _labels(args: argparse.Namespace) -> None:
 
 
 def _slices(args: argparse.Namespace) -> None:
+    model = _artifacts([args.model])[0]
     from signlens.audit import slices
     from signlens.data import load
 
     out = Path(args.out or DEFAULT_OUT / "slices")
-    print(slices.format_summary(slices.run(_artifacts([args.model])[0], load(args.test, "test"), out)))
+    print(slices.format_summary(slices.run(model, load(args.test, "test"), out)))
     print(f"wrote {out}/slices.csv and slices.png")
 
 
 def _robustness(args: argparse.Namespace) -> None:
+    models = _artifacts(args.models)
     from signlens.audit import robustness
     from signlens.data import load
 
     out = Path(args.out or DEFAULT_OUT / "robustness")
-    summary = robustness.run(_artifacts(args.models), load(args.test, "test"), out, args.max_images or None,
-                                 args.seed)
+    summary = robustness.run(models, load(args.test, "test"), out, args.max_images or None, args.seed)
     print(robustness.format_summary(summary))
     print(f"wrote {out}/robustness.csv, robustness.png and one robustness_<corruption>.png each")
 
 
 def _all(args: argparse.Namespace) -> None:
+    models = _artifacts(args.models)
     from signlens.audit import report as audit_report
 
     train, test = _datasets(args)
-    path = audit_report.write(Path(args.out or DEFAULT_OUT), train, test, _artifacts(args.models),
-                              args.folds, args.max_images or None, args.seed)
+    path = audit_report.write(Path(args.out or DEFAULT_OUT), train, test, models, args.folds,
+                              args.max_images or None, args.seed)
     print(f"wrote {path}")
 
 

@@ -7,13 +7,20 @@ import argparse
 import sys
 from pathlib import Path
 
+from signlens import spec
+from signlens.cli import console, refs
+from signlens.errors import SignlensError
+
 
 def _finetune(args: argparse.Namespace) -> None:
+    refs.check_model(args.base)
+    if not Path(args.images).is_dir():
+        raise SignlensError(f"{args.images}: no such folder (expected <DIR>/<LETTER>/*.png|jpg|jpeg)")
+    console.import_tensorflow()
     from signlens.data import load
     from signlens.training.finetune import finetune
-    from signlens.models.resolve import resolve
 
-    base = resolve(args.base, tracking_uri=args.tracking_uri)
+    base = refs.resolve(args.base, tracking_uri=args.tracking_uri)
     user = load(args.images, skip_invalid=True)
     for err in user.skipped:
         print(f"skipped: {err}")
@@ -39,12 +46,16 @@ def _finetune(args: argparse.Namespace) -> None:
 
 
 def _add_hand_head(args: argparse.Namespace) -> None:
+    path = Path(args.artifact)
+    if not (path / spec.META_FILE).is_file():
+        hint = refs.did_you_mean(str(path), refs.shipped_models())
+        raise SignlensError(f"{path}: not a signlens artifact (no {spec.META_FILE}){hint}")
+    console.import_tensorflow()
+    from signlens.data import load
     from signlens.models import artifact
     from signlens.training import head as hand_head
-    from signlens.data import load
 
-    path = Path(args.artifact)
-    art = artifact.load(path)  # a clear error for a path that is not an artifact, before any work
+    art = artifact.load(path)  # a clear error for a broken artifact, before any work
     config = dict(art.meta.get("config", {}))
     seed = args.seed if args.seed is not None else int(config.get("seed", 0))
     data = load(args.data, "train")

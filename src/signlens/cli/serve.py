@@ -1,13 +1,17 @@
 """`signlens serve [MODEL...]`: the REST API and the browser page on one port.
 
-Models are named `name=path` (or a bare path, named after its directory; `default` alone is the
-shipped default model). The first one listed is the default choice on the page and in the API,
+Models are named `name=ref` (or a bare path, named after its directory; `default` alone is the
+shipped default model), where a ref is anything `models.resolve` loads: an artifact, TFLite export
+or TF.js directory, `runs:/<run id>/artifact`, or `models:/<name>@<alias>` / `models:/<name>/<version>`
+(looked up in the store MLFLOW_TRACKING_URI names, default sqlite under $SIGNLENS_HOME, as admin
+reloads are). The first one listed is the default choice on the page and in the API,
 unless `--traffic` splits requests between the served names (A/B test).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,22 +19,34 @@ if TYPE_CHECKING:
     from signlens.serving.settings import ServeSettings
 
 from signlens import paths
+from signlens.cli import console, refs
 from signlens.errors import SignlensError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def _default_name(ref: str) -> str:
+    """A path's directory name; a registry ref's text with anything but letters, digits, '.', '_' as '-'."""
+    if not refs.is_registry_ref(ref):
+        return Path(ref).name
+    return re.sub(r"[^A-Za-z0-9._]+", "-", ref.partition(":/")[2]).strip("-")
+
+
 def parse_models(specs: list[str]) -> tuple[tuple[str, str | None], ...]:
-    """['default', 'cnn=models/seed-cnn', 'runs/x'] -> (('default', None), ('cnn', 'models/seed-cnn'), ('x', 'runs/x'))."""
+    """['default', 'cnn=models/seed-cnn', 'runs/x'] -> (('default', None), ('cnn', 'models/seed-cnn'), ('x', 'runs/x')).
+
+    Paths are checked here, registry references when served. An unnamed registry reference is
+    named after its text: models:/signlens-asl@champion serves as signlens-asl-champion.
+    """
     pairs: list[tuple[str, str | None]] = []
     for spec in specs or ["default"]:
         name, sep, ref = spec.partition("=")
         if not sep:
-            name, ref = (spec, "") if spec == "default" else (Path(spec).name, spec)
+            name, ref = (spec, "") if spec == "default" else (_default_name(spec), spec)
         if not name or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
             raise SignlensError(f"{spec!r}: model names may use letters, digits, '-', '_' and '.' only")
-        if ref and ref != "default" and not Path(ref).is_dir():
-            raise SignlensError(f"{ref}: no such model directory")
+        if ref and ref != "default" and not refs.is_registry_ref(ref) and not Path(ref).is_dir():
+            raise SignlensError(f"{ref}: no such model directory{refs.did_you_mean(ref.rstrip('/'), refs.shipped_models())}")
         pairs.append((name, ref if ref and ref != "default" else None))
     names = [n for n, _ in pairs]
     if len(set(names)) != len(names):
@@ -62,11 +78,15 @@ def build_settings(args: argparse.Namespace) -> ServeSettings:
 
 
 def _serve(args: argparse.Namespace) -> None:
+    settings = build_settings(args)
+    for _, ref in settings.models:
+        if refs.is_registry_ref(ref):  # found (and downloaded) now: a typo is told before the server starts
+            refs.fetch_registered(ref)
+    console.import_tensorflow()
     import uvicorn
 
     from signlens.serving.app import create_app
 
-    settings = build_settings(args)
     print(f"signlens: serving {', '.join(n for n, _ in settings.models)} at http://{args.host}:{args.port}/", flush=True)
     if settings.traffic:
         print("signlens: traffic " + ", ".join(f"{n}={w:g}" for n, w in settings.traffic), flush=True)
@@ -78,7 +98,8 @@ def _serve(args: argparse.Namespace) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("serve", help="REST API + web page (webcam, upload, live fingerspelling)")
     s.add_argument("models", nargs="*", metavar="MODEL",
-                   help="name=path pairs or paths (artifact or TF.js dirs); default: the shipped default model")
+                   help="name=ref pairs or paths: artifact, TFLite or TF.js dirs, runs:/ID/artifact, "
+                        "models:/NAME@ALIAS; default: the shipped default model")
     s.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: loopback only)")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--max-upload-mb", type=int, default=8, help="largest request body accepted")

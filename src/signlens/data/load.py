@@ -83,7 +83,7 @@ def _load_folder(root: Path, skip_invalid: bool) -> Dataset:
     if not items:
         raise DataError(str(root), "no .png/.jpg/.jpeg images in the letter folders")
     xs, ys, ids, points, boxes, found, skipped = [], [], [], [], [], [], []
-    for path, y in tqdm(items, desc=f"reading {root.name}", unit="img", disable=len(items) < 200):
+    for path, y in tqdm(items, desc=f"reading {root.name}", unit="img", disable=True if len(items) < 200 else None):  # None: off when not a TTY
         try:
             prepped = preprocess(path.read_bytes())
         except (ImageDecodeError, OSError) as exc:

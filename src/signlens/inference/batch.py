@@ -153,7 +153,7 @@ def run(predictor: Predictor, source: Path, output: Path, *, resume: bool = Fals
     out_f, out_w = _open_out(output, columns, append=resume)
     err_f, err_w = _open_out(errs, ERROR_COLUMNS, append=resume)
     predicted = errors = skipped = 0
-    bar = tqdm(total=_count(source), unit="img", desc=f"predict {source.name}", disable=not progress,
+    bar = tqdm(total=_count(source), unit="img", desc=f"predict {source.name}", disable=None if progress else True,  # None: off when not a TTY
                smoothing=0.1)
     ids: list[str] = []
     inputs: list[Preprocessed] = []

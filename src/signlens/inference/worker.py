@@ -17,11 +17,12 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import redis
 
-from signlens.inference.predictor import Prediction, Predictor
+if TYPE_CHECKING:  # `worker submit` and `results` only queue and read: no TensorFlow for them
+    from signlens.inference.predictor import Prediction, Predictor
 
 JOBS, RESULTS, DEAD, GROUP = "signlens:jobs", "signlens:results", "signlens:dead", "signlens-workers"
 DONE_PREFIX = "signlens:done:"

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from signlens.errors import SignlensError
+from signlens.spec import MODEL_NAMES  # the builders' names, readable before Keras loads
 
 #: models.builders.MODELS' keys, here so a config is checked without importing Keras (a test ties the two).
-MODEL_NAMES = ("mlp", "cnn", "signlens")
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "adadelta", "adam", "rmsprop")
 SCHEDULES = ("constant", "cosine", "exponential", "step")
 VAL_SPLITS = ("random", "grouped")

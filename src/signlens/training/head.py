@@ -45,7 +45,8 @@ def sample_points(data: Dataset, per_letter: int, seed: int, progress: bool = Tr
     picks = np.concatenate([rng.permutation(np.flatnonzero(data.y == c))[:per_letter]
                             for c in range(labels.N_CLASSES)])
     points, letters = [], []
-    for i in tqdm(picks, desc="hand landmarks", unit="img", disable=not progress, mininterval=2):
+    for i in tqdm(picks, desc="hand landmarks", unit="img", disable=None if progress else True,  # None: off when not a TTY
+                  mininterval=2):
         p = landmarks.grid_points(data.x[i])
         if p is not None:
             points.append(p)

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from signlens.cli import console, refs
 from signlens.paths import prediction_log
 
 
@@ -16,6 +17,8 @@ def _ab_report(args: argparse.Namespace) -> None:
 
 
 def _monitor_report(args: argparse.Namespace) -> None:
+    refs.check_model(args.model)
+    console.import_tensorflow()
     import numpy as np
 
     from signlens.data import load
