@@ -9,7 +9,7 @@ from pathlib import Path
 
 from signlens import spec
 from signlens.cli import console, refs
-from signlens.errors import SignlensError
+from signlens.errors import SignlensError, did_you_mean
 
 
 def _finetune(args: argparse.Namespace) -> None:
@@ -48,7 +48,7 @@ def _finetune(args: argparse.Namespace) -> None:
 def _add_hand_head(args: argparse.Namespace) -> None:
     path = Path(args.artifact)
     if not (path / spec.META_FILE).is_file():
-        hint = refs.did_you_mean(str(path), refs.shipped_models())
+        hint = did_you_mean(str(path), refs.shipped_models())
         raise SignlensError(f"{path}: not a signlens artifact (no {spec.META_FILE}){hint}")
     console.import_tensorflow()
     from signlens.data import load

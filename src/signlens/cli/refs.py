@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from signlens import paths, spec
-from signlens.errors import ArtifactError, SignlensError
+from signlens.errors import ArtifactError, SignlensError, did_you_mean
 
 if TYPE_CHECKING:
     from signlens.models.artifact import Artifact
@@ -39,20 +39,6 @@ def shipped_models() -> list[str]:
     return sorted(_display(d) for d in root.iterdir() if d.is_dir()) if root.is_dir() else []
 
 
-def _closest(given: str, candidates: list[str]) -> str | None:
-    close = difflib.get_close_matches(given, candidates, n=1, cutoff=0.6)
-    if not close:  # a bare name ('seed-cnn') against paths ('models/seed-cnn'): compare last parts
-        by_name = {Path(c).name: c for c in candidates}
-        close = [by_name[m] for m in difflib.get_close_matches(Path(given).name, list(by_name), n=1, cutoff=0.6)]
-    return close[0] if close else None
-
-
-def did_you_mean(given: str, candidates: list[str]) -> str:
-    """' (did you mean X?)' for the closest candidate, '' when none is close."""
-    closest = _closest(given, candidates)
-    return f" (did you mean {closest}?)" if closest else ""
-
-
 def check_model(ref: str | None) -> None:
     """Refuse a model path that is not there, naming the closest shipped model; registry refs pass."""
     if ref is None or ref == "default" or is_registry_ref(ref):
@@ -64,13 +50,6 @@ def check_model(ref: str | None) -> None:
     raise ArtifactError(f"{ref}: no such model (expected an artifact directory or a TF.js model directory){hint}")
 
 
-def check_model_name(name: str) -> None:
-    """A training config's `model` must be one of the builders (spec.MODEL_NAMES), checked before Keras loads."""
-    if name not in spec.MODEL_NAMES:
-        hint = did_you_mean(name, list(spec.MODEL_NAMES))
-        raise SignlensError(f"unknown model {name!r}; choose one of {sorted(spec.MODEL_NAMES)}{hint}")
-
-
 def suggest_registered(ref: str, names: list[str]) -> str:
     """For a `models:/NAME@ALIAS` or `models:/NAME/VERSION` ref not found: the ref with the closest
     registered model name, or '' when the name is registered (or nothing is close)."""
@@ -80,8 +59,8 @@ def suggest_registered(ref: str, names: list[str]) -> str:
     if not sep:
         name, _, version = body.rpartition("/")
         rest = f"/{version}"
-    closest = _closest(name, names) if name and name not in names else None
-    return f" (did you mean models:/{closest}{rest}?)" if closest else ""
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6) if name and name not in names else []
+    return f" (did you mean models:/{close[0]}{rest}?)" if close else ""
 
 
 def _registered_names(tracking_uri: str | None) -> list[str]:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 from signlens import paths
 from signlens.cli import console, refs
-from signlens.errors import SignlensError
+from signlens.errors import SignlensError, did_you_mean
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -46,7 +46,7 @@ def parse_models(specs: list[str]) -> tuple[tuple[str, str | None], ...]:
         if not name or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
             raise SignlensError(f"{spec!r}: model names may use letters, digits, '-', '_' and '.' only")
         if ref and ref != "default" and not refs.is_registry_ref(ref) and not Path(ref).is_dir():
-            raise SignlensError(f"{ref}: no such model directory{refs.did_you_mean(ref.rstrip('/'), refs.shipped_models())}")
+            raise SignlensError(f"{ref}: no such model directory{did_you_mean(ref.rstrip('/'), refs.shipped_models())}")
         pairs.append((name, ref if ref and ref != "default" else None))
     names = [n for n, _ in pairs]
     if len(set(names)) != len(names):

@@ -37,7 +37,6 @@ def _config(args: argparse.Namespace) -> TrainConfig:
     overrides = config.parse_overrides(args.overrides)
     if not args.resume:
         cfg = config.load(args.config, overrides)
-        refs.check_model_name(cfg.model)
         return cfg
     if args.config or overrides:
         raise SignlensError("--resume continues a run with the config it was started with; "

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from signlens.errors import SignlensError
+from signlens.errors import SignlensError, did_you_mean
 from signlens.spec import MODEL_NAMES  # the builders' names, readable before Keras loads
 
 #: models.builders.MODELS' keys, here so a config is checked without importing Keras (a test ties the two).
@@ -55,7 +55,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = [
-            (self.model in MODEL_NAMES, f"unknown model {self.model!r}; choose one of {list(MODEL_NAMES)}"),
+            (self.model in MODEL_NAMES, f"unknown model {self.model!r}; choose one of {sorted(MODEL_NAMES)}{did_you_mean(self.model, list(MODEL_NAMES))}"),
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}"),
             (self.schedule in SCHEDULES, f"schedule must be one of {SCHEDULES}"),
             (self.val_split in VAL_SPLITS, f"val_split must be one of {VAL_SPLITS}"),
