@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from signlens import labels
 from signlens.vision import landmarks
+from signlens.inference.predictor import build_prediction
 from signlens.production.predlog import add_feedback
 from signlens.serving import inputs
 from signlens.serving.inputs import BadInput, Input
@@ -158,17 +159,16 @@ def preview_png(pixels: np.ndarray) -> str:
 
 
 def _answer(request: Request, served: Any, sub: Input, row: np.ndarray, start: float) -> dict[str, Any]:
-    best = int(row.argmax())
-    letter = labels.LETTERS[best]
-    request.app.state.metrics.predictions.labels(served.name, letter).inc()
+    pred = build_prediction(row, served.name, served.predictor.version, sub)
+    request.app.state.metrics.predictions.labels(served.name, pred.letter).inc()
     answer = {
         "id": uuid.uuid4().hex,
         "variant": served.name,
-        "letter": letter,
-        "confidence": float(row[best]),
-        "probabilities": {name: float(p) for name, p in zip(labels.LETTERS, row)},
-        "model": served.name,
-        "version": served.predictor.version,
+        "letter": pred.letter,
+        "confidence": pred.confidence,
+        "probabilities": pred.probabilities,
+        "model": pred.model,
+        "version": pred.version,
         "latency_ms": (time.perf_counter() - start) * 1000,
         "input": {"preview_png": preview_png(sub.pixels), "box": list(sub.box), "hand_found": sub.hand_found,
                   "hand_points": None if sub.hand_points is None else landmarks.in_photo(sub.hand_points, sub.box)},
