@@ -20,12 +20,14 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
+from signlens import labels
 from signlens.vision.preprocess import SIZE, Preprocessed, decode_image, preprocess
 from signlens.errors import SignlensError
+from signlens.serving.schemas import BatchJSON, ImageJSON
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 JSON_TYPE = "application/json"
@@ -49,18 +51,12 @@ class Input(Preprocessed):
     height: int = SIZE
 
 
-class ImageJSON(BaseModel):
-    """One image: exactly one of `image` (base64 png/jpeg/webp, data: URL allowed) or `pixels`."""
-
-    model_config = ConfigDict(extra="forbid")
-    image: str | None = Field(None, description="base64-encoded png/jpeg/webp, or a data: URL")
-    pixels: list[float] | list[list[float]] | None = Field(
-        None, description="784 grayscale values 0..255, flat or as 28 rows of 28")
-
-
-class BatchJSON(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    items: list[ImageJSON] = Field(..., min_length=1)
+def letter_of(text: str) -> str:
+    """The canonical letter for `text`, or 422 naming what is wrong (feedback and teach mode)."""
+    try:
+        return labels.LETTERS[labels.index_of_letter(text)]
+    except ValueError as exc:
+        raise BadInput(422, "bad_letter", str(exc)) from None
 
 
 def media_type(request: Request) -> str:

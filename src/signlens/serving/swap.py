@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -62,10 +62,3 @@ def start_served(name: str, predictor: Predictor, executor: Executor, max_size: 
     batcher = MicroBatcher(predictor.probabilities, executor, max_size, wait_s, on_batch=on_batch)
     batcher.start()
     return ServedModel(name, predictor, batcher)
-
-
-def start_in(app: Any, name: str, predictor: Predictor) -> ServedModel:
-    """start_served with the app's inference executor, batching settings and batch-size metric."""
-    settings = app.state.settings
-    return start_served(name, predictor, app.state.executor, settings.batch_max_size, settings.batch_wait_ms / 1000,
-                        app.state.metrics.batch_size.labels(name).observe)
