@@ -21,7 +21,7 @@ from signlens.serving.routes import ROUTERS
 from signlens.serving.routes.pages import STATIC_DIR
 from signlens.serving.settings import ServeSettings
 from signlens.serving.state import ServerState
-from signlens.serving.swap import load_checked
+from signlens.serving.swap import KnownExamples
 from signlens.serving.teach_jobs import resume_interrupted, saved_models, serve_personal
 from signlens.serving.variants import Traffic
 from signlens.vision import preprocess
@@ -33,10 +33,11 @@ def error_response(status: int, error: str, detail: str, headers: dict[str, str]
 
 def _load_models(state: ServerState) -> None:
     """The configured models (any failure stops the start), then the personal ones (best effort)."""
-    state.models = {name: state.start(name, load_checked(ref)) for name, ref in state.settings.models}
+    state.known = KnownExamples.load(state.settings.known_examples)
+    state.models = {name: state.start(name, state.load(ref)) for name, ref in state.settings.models}
     for name, path in saved_models(state.settings.teach_dir):
         try:
-            serve_personal(state, name, load_checked(str(path)))
+            serve_personal(state, name, state.load(str(path)))
         except Exception as exc:  # a broken personal model must not keep the server down
             print(f"signlens: warning: personal model {path} not served: {exc}", flush=True)
 
@@ -84,7 +85,7 @@ def _install_handlers(app: FastAPI, metrics: Metrics) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, "http_error", str(exc.detail))
+        return error_response(exc.status_code, "http_error", str(exc.detail), exc.headers)  # e.g. 405's Allow
 
 
 def create_app(settings: ServeSettings) -> FastAPI:

@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
+
+
+#: The 24 static letters (no J, Z), either case: what the API documents a letter field as.
+LETTER_PATTERN = "^[A-IK-Ya-ik-y]$"
 
 
 class ErrorBody(BaseModel):
-    """Every 4xx answer: a machine-readable reason and a sentence for people."""
+    """Every 4xx/5xx answer: a machine-readable reason and a sentence for people."""
 
     error: str
     detail: str
+
+
+def error_docs(reasons: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for error statuses, each answered with an ErrorBody."""
+    return {code: {"model": ErrorBody, "description": why} for code, why in reasons.items()}
+
+
+#: What any route may answer: a body FastAPI cannot parse, one over the size limit, a bad field.
+COMMON_ERRORS = error_docs({400: "malformed body", 413: "body over the size limit",
+                            422: "invalid request (the detail names the field)"})
+
+
+#: A JSON number, never a bool or a numeric string (pydantic's lax mode would turn true and "1" into 1.0).
+Pixel = Annotated[float, Strict()]
 
 
 class ImageJSON(BaseModel):
@@ -20,7 +38,7 @@ class ImageJSON(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     image: str | None = Field(None, description="base64-encoded png/jpeg/webp, or a data: URL")
-    pixels: list[float] | list[list[float]] | None = Field(
+    pixels: list[Pixel] | list[list[Pixel]] | None = Field(
         None, description="784 grayscale values 0..255, flat or as 28 rows of 28")
 
 
@@ -73,7 +91,9 @@ class ModelsResponse(BaseModel):
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     prediction_id: str = Field(pattern="^[0-9a-f]{32}$", description="the `id` of a prediction response")
-    true_letter: str = Field(description="the letter the image really shows")
+    # Validated by the route (J and Z hear "bad_letter"), documented as exactly the 24 letters.
+    true_letter: str = Field(description="the letter the image really shows",
+                             json_schema_extra={"pattern": LETTER_PATTERN})
 
 
 class FeedbackResponse(BaseModel):
@@ -84,7 +104,8 @@ class FeedbackResponse(BaseModel):
 class ReloadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     model: str = Field(description="serving name of the model to replace")
-    ref: str = Field(description="models:/…, runs:/… or a path inside the server's model store")
+    ref: str = Field(pattern=r"^[^\x00-\x1f\x7f]+$",
+                     description="models:/…, runs:/… or a path inside the server's model store (no control characters)")
 
 
 class ReloadResponse(BaseModel):

@@ -12,10 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Coroutine
 
+from signlens.serving.inputs import Limits
 from signlens.serving.monitoring import Metrics
 from signlens.serving.recorder import Recorder
 from signlens.serving.settings import ServeSettings
-from signlens.serving.swap import ServedModel, start_served
+from signlens.serving.swap import KnownExamples, ServedModel, load_checked, start_served
 from signlens.serving.variants import Traffic
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ class ServerState:
     settings: ServeSettings
     metrics: Metrics
     traffic: Traffic
+    limits: Limits = field(init=False)
+    known: KnownExamples | None = None  # loaded in the lifespan: the smoke check's images
     models: dict[str, ServedModel] = field(default_factory=dict)
     recorder: Recorder | None = None
     executor: ThreadPoolExecutor | None = None  # model calls (one thread: TF uses the cores itself)
@@ -36,6 +39,14 @@ class ServerState:
     teach_jobs: dict[str, Job] = field(default_factory=dict)
     #: strong references to background tasks: the event loop keeps only weak ones
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.limits = Limits(self.settings.max_image_pixels, asyncio.Semaphore(self.settings.max_heavy_decodes))
+
+    def load(self, ref: str | None, reference: Predictor | None = None) -> Predictor:
+        """load_checked against this server's known examples (blocking: call on a worker thread)."""
+        assert self.known is not None, "the known examples load in the lifespan, before any model"
+        return load_checked(ref, self.known, reference)
 
     def start(self, name: str, predictor: Predictor) -> ServedModel:
         """A checked predictor wrapped in a running batcher with this server's settings (on the loop)."""

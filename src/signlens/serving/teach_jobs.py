@@ -19,20 +19,22 @@ from typing import Any
 from signlens.models.artifact import META_FILE
 from signlens.serving.schemas import Job
 from signlens.serving.state import ServerState
-from signlens.serving.swap import ServedModel, load_checked
+from signlens.serving.swap import ServedModel
 
 #: Personal models served at once (newest first); older ones stay on disk, unserved.
 MAX_PERSONAL_SERVED = 5
 PREFIX = "personal-"
 #: In a session's folder while its fine-tune is unfinished.
 JOB_FILE = "job.json"
+#: Ended jobs remembered for polling; older ones are forgotten (their models stay served).
+KEEP_ENDED_JOBS = 50
 
 
 def personal_name(session: str) -> str:
     return PREFIX + session[:8]
 
 
-def _finetune_blocking(base: Any, samples: Path, out: Path, epochs: int, anchor: str | None, job: Job) -> Any:
+def _finetune_blocking(state: ServerState, base: Any, samples: Path, out: Path, job: Job) -> Any:
     """The worker-thread part: fine-tune, register (best effort), load and smoke-check the result.
 
     `process_wide_seed=False`: seeding would switch on TensorFlow's op determinism and reseed the
@@ -43,7 +45,8 @@ def _finetune_blocking(base: Any, samples: Path, out: Path, epochs: int, anchor:
 
     user = load(samples, skip_invalid=True)
     staging = out.with_name(f".{out.name}-{job.id}")
-    result = finetune(base, user, staging, anchor=load(anchor) if anchor else None, epochs=epochs,
+    anchor = state.settings.teach_anchor
+    result = finetune(base.artifact, user, staging, anchor=load(anchor) if anchor else None, epochs=job.epochs,
                       progress=lambda done, _total: setattr(job, "epoch", done), process_wide_seed=False)
     shutil.rmtree(out, ignore_errors=True)
     staging.replace(out)  # the previous personal model is replaced only by a complete one
@@ -52,14 +55,14 @@ def _finetune_blocking(base: Any, samples: Path, out: Path, epochs: int, anchor:
         job.registered = f"models:/{mv.name}/{mv.version}"
     except tracking.TrackingError as exc:
         job.warning = f"not registered in MLflow: {exc}"
-    return load_checked(str(out))
+    return state.load(str(out), reference=base)
 
 
 async def _run(state: ServerState, job: Job, base: ServedModel, session_dir: Path) -> None:
     try:
         predictor = await asyncio.get_running_loop().run_in_executor(
-            state.teach_executor, _finetune_blocking, base.predictor.artifact, session_dir / "samples",
-            session_dir / "model", job.epochs, state.settings.teach_anchor, job)
+            state.teach_executor, _finetune_blocking, state, base.predictor, session_dir / "samples",
+            session_dir / "model", job)
         serve_personal(state, personal_name(job.session), predictor)
         job.model, job.version, job.status = personal_name(job.session), predictor.version, "done"
     except Exception as exc:  # the job reports why; the server and its other models carry on
@@ -72,6 +75,9 @@ async def _run(state: ServerState, job: Job, base: ServedModel, session_dir: Pat
 def launch(state: ServerState, job: Job, base: ServedModel, session_dir: Path) -> None:
     """Record the job on disk (to resume after a crash) and start it."""
     (session_dir / JOB_FILE).write_text(job.model_dump_json())
+    ended = [k for k, j in state.teach_jobs.items() if j.status != "running"]
+    for key in ended[: max(0, len(ended) - KEEP_ENDED_JOBS)]:  # oldest first: dicts keep insertion order
+        del state.teach_jobs[key]
     state.teach_jobs[job.id] = job
     state.background(_run(state, job, base, session_dir))
 

@@ -17,9 +17,8 @@ from signlens.errors import SignlensError
 from signlens.production.ab import parse_weights
 from signlens.serving.deps import Settings, State
 from signlens.serving.inputs import BadInput
-from signlens.serving.schemas import ReloadRequest, ReloadResponse, TrafficRequest, TrafficResponse
+from signlens.serving.schemas import COMMON_ERRORS, ReloadRequest, ReloadResponse, TrafficRequest, TrafficResponse, error_docs
 from signlens.serving.settings import check_traffic
-from signlens.serving.swap import load_checked
 
 REGISTRY_PREFIXES = ("models:/", "runs:/")
 
@@ -36,7 +35,9 @@ def require_admin(request: Request, settings: Settings) -> None:
         raise BadInput(403, "forbidden", "wrong admin token")
 
 
-router = APIRouter(prefix="/v1/admin", dependencies=[Depends(require_admin)], tags=["admin"])
+router = APIRouter(prefix="/v1/admin", dependencies=[Depends(require_admin)], tags=["admin"],
+                   responses={**COMMON_ERRORS, **error_docs({401: "no bearer token", 403: "wrong admin token",
+                                                             404: "admin endpoints disabled (no token configured)"})})
 
 
 def safe_ref(ref: str, root: Path) -> str:
@@ -44,7 +45,10 @@ def safe_ref(ref: str, root: Path) -> str:
     if ref.startswith(REGISTRY_PREFIXES):
         return ref
     root = root.resolve()
-    path = (root / ref).resolve()  # an absolute ref replaces root here, and is checked the same way
+    try:
+        path = (root / ref).resolve()  # an absolute ref replaces root here, and is checked the same way
+    except (ValueError, OSError) as exc:  # e.g. a NUL byte, or a name too long for the file system
+        raise BadInput(400, "bad_ref", f"{ref!r} is not a usable path: {exc}") from None
     if not path.is_relative_to(root):
         raise BadInput(400, "ref_outside_model_store", f"{ref!r} is outside the model store {root}")
     return str(path)
@@ -52,9 +56,10 @@ def safe_ref(ref: str, root: Path) -> str:
 
 @router.post("/reload", response_model=ReloadResponse,
              summary="Load a model version in the background and swap it in atomically",
-             responses={400: {"description": "path outside the model store"}, 404: {"description": "unknown model"},
-                        409: {"description": "another reload is running"},
-                        422: {"description": "model failed to load or the smoke prediction"}})
+             responses=error_docs({400: "path outside the model store", 401: "no bearer token",
+                                   403: "wrong admin token", 404: "admin disabled, or unknown model",
+                                   409: "another reload is running",
+                                   422: "model failed to load or the smoke check"}))
 async def reload(body: ReloadRequest, state: State, settings: Settings) -> dict[str, Any]:
     if body.model not in state.models:
         raise BadInput(404, "unknown_model", f"no model named {body.model!r}; loaded: {', '.join(state.models)}")
@@ -63,7 +68,7 @@ async def reload(body: ReloadRequest, state: State, settings: Settings) -> dict[
         raise BadInput(409, "reload_in_progress", "another reload is running; try again when it is done")
     async with state.reload_lock:
         try:
-            predictor = await asyncio.to_thread(load_checked, ref)
+            predictor = await asyncio.to_thread(state.load, ref, state.models[body.model].predictor)
         except Exception as exc:  # anything unservable is refused; the old model keeps serving
             state.metrics.swaps.labels(body.model, "refused").inc()
             raise BadInput(422, "model_refused", f"{body.ref}: {type(exc).__name__}: {exc}") from None
@@ -75,7 +80,8 @@ async def reload(body: ReloadRequest, state: State, settings: Settings) -> dict[
 
 
 @router.put("/traffic", response_model=TrafficResponse, summary="Replace the A/B traffic weights",
-            responses={422: {"description": "malformed weights or unknown model names"}})
+            responses=error_docs({401: "no bearer token", 403: "wrong admin token", 404: "admin disabled",
+                                  422: "malformed weights or unknown model names"}))
 async def traffic(body: TrafficRequest, state: State) -> dict[str, Any]:
     try:
         weights = tuple((v.name, v.weight) for v in parse_weights(body.weights))

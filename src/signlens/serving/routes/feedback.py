@@ -11,17 +11,17 @@ from fastapi import APIRouter
 from signlens.production.predlog import add_feedback
 from signlens.serving.deps import Settings
 from signlens.serving.inputs import BadInput, letter_of
-from signlens.serving.schemas import FeedbackRequest, FeedbackResponse
+from signlens.serving.schemas import COMMON_ERRORS, FeedbackRequest, FeedbackResponse, error_docs
 
-router = APIRouter(tags=["feedback"])
+router = APIRouter(tags=["feedback"], responses=COMMON_ERRORS)
 
 #: How long feedback waits for its prediction to reach the log (written every 0.2 s) before 404.
 FEEDBACK_WAIT_S = 1.0
 
 
 @router.post("/v1/feedback", response_model=FeedbackResponse, summary="Correct a prediction: it was this letter",
-             responses={404: {"description": "unknown prediction id, or no prediction log"},
-                        422: {"description": "not one of the 24 letters"}})
+             responses=error_docs({404: "unknown prediction id, or no prediction log",
+                                   422: "not one of the 24 letters", 503: "the prediction log is unavailable"}))
 async def feedback(body: FeedbackRequest, settings: Settings) -> dict[str, str]:
     letter = letter_of(body.true_letter)
     path = settings.prediction_log

@@ -7,8 +7,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from signlens.serving.deps import MetricsDep, Models, Settings
+from signlens.serving.schemas import COMMON_ERRORS
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=COMMON_ERRORS)
 
 
 @router.get("/healthz", summary="Liveness: the process answers")
@@ -17,7 +18,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Readiness: every configured model is loaded",
-            responses={503: {"description": "models still loading"}})
+            responses={503: {"description": "models still loading",
+                             "content": {"application/json": {"schema": {"type": "object", "required": ["status"],
+                                                                         "properties": {"status": {"type": "string"}}}}}}})
 async def readyz(models: Models, settings: Settings) -> JSONResponse:
     ready = all(name in models for name, _ in settings.models)
     return JSONResponse({"status": "ready" if ready else "loading"}, status_code=200 if ready else 503)

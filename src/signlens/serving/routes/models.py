@@ -8,9 +8,9 @@ from fastapi import APIRouter
 
 from signlens import labels
 from signlens.serving.deps import Models, Settings, State
-from signlens.serving.schemas import ModelsResponse
+from signlens.serving.schemas import COMMON_ERRORS, ModelsResponse
 
-router = APIRouter(tags=["models"])
+router = APIRouter(tags=["models"], responses=COMMON_ERRORS)
 
 
 @router.get("/v1/models", response_model=ModelsResponse, summary="Loaded models, versions and metrics")

@@ -22,22 +22,35 @@ from signlens.serving import inputs
 from signlens.serving.deps import RecorderDep, Settings, State
 from signlens.serving.inputs import BadInput, Input
 from signlens.serving.recorder import Recorder
-from signlens.serving.schemas import BatchResponse, PredictResponse
+from signlens.serving.schemas import COMMON_ERRORS, BatchResponse, PredictResponse, error_docs
 from signlens.serving.state import ServerState
 from signlens.serving.swap import ServedModel
 from signlens.serving.variants import COOKIE, Choice
 from signlens.vision import landmarks
 
-router = APIRouter(tags=["predict"])
+router = APIRouter(tags=["predict"], responses=COMMON_ERRORS)
 
 _IMAGE_SCHEMA = {"type": "string", "format": "binary"}
+_PIXEL = {"type": "number", "minimum": 0, "maximum": 255}
+_GRID = {"type": "array", "items": _PIXEL, "minItems": 28, "maxItems": 28}
+#: ImageJSON as the server accepts it, written out: no wider than the checks in inputs.py.
+IMAGE_JSON_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "oneOf": [{"required": ["image"]}, {"required": ["pixels"]}],
+    "properties": {
+        "image": {"type": "string", "minLength": 1, "description": "base64-encoded png/jpeg/webp, or a data: URL"},
+        "pixels": {"description": "784 grayscale values 0..255, flat or as 28 rows of 28", "anyOf": [
+            {"type": "array", "items": _PIXEL, "minItems": 784, "maxItems": 784},
+            {"type": "array", "items": _GRID, "minItems": 28, "maxItems": 28}]},
+    },
+}
 _PREDICT_BODY = {
     "requestBody": {
         "required": True,
         "content": {
             "multipart/form-data": {"schema": {"type": "object", "required": ["image"],
                                                "properties": {"image": _IMAGE_SCHEMA}}},
-            "application/json": {"schema": inputs.ImageJSON.model_json_schema()},
+            "application/json": {"schema": IMAGE_JSON_SCHEMA},
             **{kind: {"schema": _IMAGE_SCHEMA} for kind in inputs.IMAGE_TYPES},
         },
     }
@@ -47,17 +60,16 @@ _BATCH_BODY = {
         "required": True,
         "content": {
             "multipart/form-data": {"schema": {"type": "object", "required": ["images"], "properties": {
-                "images": {"type": "array", "items": _IMAGE_SCHEMA}}}},
-            "application/json": {"schema": inputs.BatchJSON.model_json_schema(
-                ref_template="#/components/schemas/{model}")},
+                "images": {"type": "array", "minItems": 1, "items": _IMAGE_SCHEMA}}}},
+            "application/json": {"schema": {
+                "type": "object", "additionalProperties": False, "required": ["items"],
+                "properties": {"items": {"type": "array", "minItems": 1, "items": IMAGE_JSON_SCHEMA}}}},
         },
     }
 }
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"description": why, "content": {"application/json": {"example": {"error": "…", "detail": "…"}}}}
-    for code, why in [(400, "empty or malformed body"), (404, "unknown model"), (413, "body or batch too large"),
-                      (415, "unsupported content type"), (422, "undecodable image or bad pixels")]
-}
+_ERRORS = error_docs({400: "empty or malformed body", 404: "unknown model", 413: "body or batch too large",
+                      415: "unsupported content type or image format", 422: "undecodable image or bad pixels",
+                      503: "models still loading"})
 
 ModelQuery = Query(None, description="serving name of the model (see /v1/models); overrides the A/B "
                                      "assignment, as does the X-Variant header")
@@ -132,7 +144,7 @@ async def predict(request: Request, state: State, settings: Settings, recorder: 
                   model: str | None = ModelQuery) -> JSONResponse:
     start = time.perf_counter()
     choice = _choose(request, state, model)
-    sub = await inputs.read_one(request, settings.max_image_pixels, _hands(state, choice))
+    sub = await inputs.read_one(request, state.limits, _hands(state, choice))
     served, probs = await _infer(state, choice.variant, [sub])
     response = JSONResponse(_answer(state, recorder, served, sub, probs[0], start))
     _tag(request, state, response, choice, start)
@@ -145,7 +157,7 @@ async def predict_batch(request: Request, state: State, settings: Settings, reco
                         model: str | None = ModelQuery) -> JSONResponse:
     start = time.perf_counter()
     choice = _choose(request, state, model)
-    subs = await inputs.read_many(request, settings.max_image_pixels, settings.max_batch_images,
+    subs = await inputs.read_many(request, state.limits, settings.max_batch_images,
                                   _hands(state, choice))
     served, probs = await _infer(state, choice.variant, subs)
     preds = [_answer(state, recorder, served, s, row, start) for s, row in zip(subs, probs)]
