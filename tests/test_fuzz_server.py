@@ -17,6 +17,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
@@ -56,6 +57,8 @@ def schemathesis_failures(url: str, per_operation: int) -> list[str]:
 
             try:
                 check()
+            except Unsatisfiable:  # nothing to make invalid: an operation without parameters or body
+                assert mode is GenerationMode.NEGATIVE and not operation.body and not list(operation.iter_parameters())
             except Exception as exc:  # noqa: BLE001 - every failure is collected and reported together
                 failures.append(f"{operation.label} ({mode.value}): {exc}"[:2000])
     return failures
@@ -124,7 +127,7 @@ def _assert_bounded(teach_dir: Path) -> None:
 
 def test_schemathesis_all_checks_pass(server: tuple[str, Path]) -> None:
     url, teach_dir = server
-    failures = schemathesis_failures(url, per_operation=4)
+    failures = schemathesis_failures(url, per_operation=2)
     assert not failures, "\n\n".join(failures)
     _assert_bounded(teach_dir)
 
