@@ -79,7 +79,7 @@ def test_the_server_serves_every_export_kind(exports: dict, tiny_test_csv: Path,
 
     from signlens.serving.app import create_app
     from signlens.serving.settings import ServeSettings
-    from tests.known_letters import synthetic_examples
+    from tests.serving_support import synthetic_examples
 
     data = load(tiny_test_csv)
     expected = Predictor(artifact.load(tiny_artifact)).probabilities(data.x[:8]).argmax(1)

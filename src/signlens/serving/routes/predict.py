@@ -30,7 +30,7 @@ from signlens.vision import landmarks
 
 router = APIRouter(tags=["predict"], responses=COMMON_ERRORS)
 
-_IMAGE_SCHEMA = {"type": "string", "format": "binary"}
+_IMAGE_SCHEMA = {"type": "string", "format": "binary", "minLength": 1}
 _PIXEL = {"type": "number", "minimum": 0, "maximum": 255}
 _GRID = {"type": "array", "items": _PIXEL, "minItems": 28, "maxItems": 28}
 #: ImageJSON as the server accepts it, written out: no wider than the checks in inputs.py.

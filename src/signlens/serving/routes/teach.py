@@ -129,7 +129,7 @@ async def get_session(state: State, session: str = Session) -> dict[str, Any]:
 @router.post(
     "/sessions/{session}/samples/{letter}", response_model=SampleResponse, summary="Add one sample of a letter",
     openapi_extra={"requestBody": {"required": True, "content": {
-        kind: {"schema": {"type": "string", "format": "binary"}} for kind in IMAGE_TYPES}}},
+        kind: {"schema": {"type": "string", "format": "binary", "minLength": 1}} for kind in IMAGE_TYPES}}},
     responses=error_docs({400: "empty body", 404: "teach mode is off, or unknown session",
                           409: "the letter has the most samples allowed", 415: "not a png/jpeg/webp body",
                           422: "undecodable image or bad letter"}))
