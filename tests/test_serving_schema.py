@@ -19,6 +19,7 @@ def server_url(tiny_artifact: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.mark.slow  # subsumed by tests/test_fuzz_server.py (every check, default tier); ~30 s
 def test_no_server_errors(server_url: str) -> None:
     """Every operation, ~20 generated requests each (schemathesis's pytest plugin does not load
     lazily under this pytest, so the loop over operations is explicit)."""

@@ -107,9 +107,9 @@ def preview_png(pixels: np.ndarray) -> str:
     return base64.b64encode(png.tobytes()).decode("ascii")
 
 
-def input_info(sub: Any) -> dict[str, Any]:
+def input_info(sub: Input) -> dict[str, Any]:
     """What the model saw (InputInfo): the grid, the crop box and, with a head, the hand's points."""
-    points = getattr(sub, "hand_points", None)
+    points = sub.hand_points
     return {"preview_png": preview_png(sub.pixels), "box": list(sub.box), "hand_found": sub.hand_found,
             "hand_points": None if points is None else landmarks.in_photo(points, sub.box)}
 
