@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from signlens import labels
 from signlens.models import artifact
 from signlens.inference import export
 from signlens.models import tflite
@@ -64,3 +65,33 @@ def test_unknown_quantize_mode_is_a_clear_error(tiny_artifact: Path) -> None:
 
     with pytest.raises(SignlensError, match="--quantize must be one of"):
         export.convert(artifact.load(tiny_artifact).model, "int4")
+
+
+def test_int8_probabilities_sum_to_one(exports: dict, tiny_test_csv: Path) -> None:
+    """Dequantized 8-bit outputs summed to 1.0078 once, and the server's smoke check refused them."""
+    probs = Predictor(resolve(str(exports["int8"][0]))).probabilities(load(tiny_test_csv).x)
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
+
+
+def test_the_server_serves_every_export_kind(exports: dict, tiny_test_csv: Path, tiny_artifact: Path,
+                                            tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from signlens.serving.app import create_app
+    from signlens.serving.settings import ServeSettings
+    from tests.serving_support import synthetic_examples
+
+    data = load(tiny_test_csv)
+    expected = Predictor(artifact.load(tiny_artifact)).probabilities(data.x[:8]).argmax(1)
+    settings = ServeSettings(models=tuple((q, str(exports[q][0])) for q in export.QUANTIZE), prediction_log=None,
+                             teach_dir=None, known_examples=synthetic_examples(tmp_path / "known"))
+    with TestClient(create_app(settings)) as client:
+        served = {m["name"]: m["version"] for m in client.get("/v1/models").json()["models"]}
+        assert set(served) == set(export.QUANTIZE)
+        for quantize in export.QUANTIZE:
+            answers = [client.post(f"/v1/predict?model={quantize}", json={"pixels": x.tolist()}).json()
+                       for x in data.x[:8]]
+            letters = [a["letter"] for a in answers]
+            assert sum(letter == labels.LETTERS[e] for letter, e in zip(letters, expected)) >= 7, (quantize, letters)
+            assert all(abs(sum(a["probabilities"].values()) - 1) < 1e-3 for a in answers)
+            assert {a["version"] for a in answers} == {served[quantize]}

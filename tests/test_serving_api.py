@@ -16,7 +16,7 @@ from PIL import Image
 
 from signlens import labels
 from signlens.serving.app import create_app
-from signlens.serving.routes import BatchResponse, PredictResponse
+from signlens.serving.schemas import BatchResponse, PredictResponse
 from signlens.serving.settings import ServeSettings
 from tests.synthetic import letter_image
 

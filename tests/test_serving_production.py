@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from signlens import labels
+from signlens.data.fingerprint import file_sha256
 from signlens.production.report import variant_stats
 from signlens.serving.app import create_app
 from signlens.serving.settings import ServeSettings
@@ -47,12 +48,20 @@ def store(tmp_path_factory: pytest.TempPathFactory, tiny_artifact: Path) -> Path
     root = tmp_path_factory.mktemp("store")
     for name in ("champion", "challenger", "v2"):
         _copy(tiny_artifact, root / name, f"{name}-version")
+    # v2: the same weights saved again, so its file (and served version) differs from champion's
+    keras.models.load_model(root / "v2" / "model.keras", compile=False).save(root / "v2" / "model.keras")
+    assert served_version(root / "v2") != served_version(root / "champion")
     (_copy(tiny_artifact, root / "corrupt", "corrupt") / "model.keras").write_bytes(b"garbage" * 100)
     nan = _copy(tiny_artifact, root / "nan", "nan")
     model = keras.models.load_model(nan / "model.keras", compile=False)
     model.set_weights([np.full_like(w, np.nan) for w in model.get_weights()])
     model.save(nan / "model.keras")
     return root
+
+
+def served_version(path: Path) -> str:
+    """The version a server reports: the hash of the model file it loaded (signlens.json may say otherwise)."""
+    return file_sha256(path / "model.keras")[:12]
 
 
 def settings(store: Path, log: Path | None, **kw: Any) -> ServeSettings:
@@ -188,11 +197,12 @@ def test_hot_swap_under_load_fails_no_request(store: Path) -> None:
 
             *_, reload = await asyncio.wait_for(asyncio.gather(*[fire() for _ in range(8)], swap()), 60)
             assert reload.status_code == 200, reload.text
-            assert reload.json() == {"model": "champion", "version": "v2-version", "previous_version": "champion-version"}
+            v1, v2 = served_version(store / "champion"), served_version(store / "v2")
+            assert reload.json() == {"model": "champion", "version": v2, "previous_version": v1}
             assert set(statuses) == {200} and len(statuses) >= 40
-            assert versions[0] == "champion-version" and versions[-1] == "v2-version"
+            assert versions[0] == v1 and versions[-1] == v2
             after = await c.post("/v1/predict?model=champion", json=body)
-            assert after.json()["version"] == "v2-version" and after.json()["letter"] == "L"
+            assert after.json()["version"] == v2 and after.json()["letter"] == "L"
             assert 'signlens_model_swaps_total{model="champion",outcome="swapped"} 1.0' in (await c.get("/metrics")).text
 
     asyncio.run(run())
@@ -205,7 +215,8 @@ def test_unservable_model_is_refused_and_old_keeps_serving(store: Path, ref: str
         r = c.post("/v1/admin/reload", json={"model": "champion", "ref": ref}, headers=AUTH)
         assert (r.status_code, r.json()["error"]) == (422, "model_refused") and reason in r.json()["detail"], r.text
         after = c.post("/v1/predict?model=champion", json={"pixels": pixels("M")})
-        assert (after.status_code, after.json()["version"], after.json()["letter"]) == (200, "champion-version", "M")
+        assert (after.status_code, after.json()["version"], after.json()["letter"]) == \
+            (200, served_version(store / "champion"), "M")
         assert 'signlens_model_swaps_total{model="champion",outcome="refused"} 1.0' in c.get("/metrics").text
 
 

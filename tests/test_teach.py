@@ -50,7 +50,14 @@ def wait(client: TestClient, job: str, timeout: float = 240) -> dict:
 
 def test_teach_session_to_served_registered_personal_model(tmp_path: Path, tiny_artifact: Path, tiny_csv: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import keras
+    import tensorflow as tf
+
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")  # a registry of its own
+    # The server's process-wide TensorFlow state must stay as it is while a fine-tune runs in it.
+    process_wide: list[str] = []
+    monkeypatch.setattr(tf.config.experimental, "enable_op_determinism", lambda: process_wide.append("determinism"))
+    monkeypatch.setattr(keras.utils, "set_random_seed", lambda seed: process_wide.append("global seed"))
     expected = [letter for letter in PERSONAL for _ in range(3)]
     with TestClient(create_app(settings(tiny_artifact, tiny_csv, tmp_path / "teach"))) as client:
         before = predicted(client, "tiny")
@@ -71,6 +78,7 @@ def test_teach_session_to_served_registered_personal_model(tmp_path: Path, tiny_
         assert busy.status_code == 409 and busy.json()["error"] == "finetune_running"
         done = wait(client, job["id"])
         assert done["status"] == "done" and done["epoch"] == 12, done
+        assert process_wide == []
         assert done["registered"] == "models:/signlens-personal/1", done
         name = done["model"]
         assert name in [m["name"] for m in client.get("/v1/models").json()["models"]]
@@ -87,7 +95,7 @@ def test_teach_session_to_served_registered_personal_model(tmp_path: Path, tiny_
 def test_a_fine_tune_interrupted_by_a_crash_runs_again_on_restart(tmp_path: Path, tiny_artifact: Path,
                                                                    tiny_csv: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from signlens.serving.teach import JOB_FILE
+    from signlens.serving.teach_jobs import JOB_FILE
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     teach = tmp_path / "teach"

@@ -22,7 +22,7 @@ from signlens.vision import landmarks
 from signlens.data.load import image_files
 from signlens.data.csv_reader import HEADER, N_PIXELS, Row, count_rows, parse_pixels, read_rows
 from signlens.errors import DataError, SignlensError
-from signlens.inference.predictor import Predictor
+from signlens.inference.predictor import Prediction, Predictor
 from signlens.vision.preprocess import ImageDecodeError, Preprocessed, preprocess
 
 CHUNK = 1024
@@ -46,6 +46,12 @@ def errors_path(output: Path) -> Path:
 
 def output_columns(all_probabilities: bool) -> list[str]:
     return ["id", "letter", "confidence"] + ([f"p_{c}" for c in labels.LETTERS] if all_probabilities else [])
+
+
+def _output_row(item_id: str, pred: Prediction, all_probabilities: bool) -> list[str]:
+    """One output CSV row, in `output_columns` order."""
+    extra = [f"{pred.probabilities[c]:.6f}" for c in labels.LETTERS] if all_probabilities else []
+    return [item_id, pred.letter, f"{pred.confidence:.6f}", *extra]
 
 
 # --- reading inputs -------------------------------------------------------------------------------
@@ -163,10 +169,8 @@ def run(predictor: Predictor, source: Path, output: Path, *, resume: bool = Fals
         if inputs:
             probs = predictor.probabilities(np.stack([p.pixels for p in inputs]),
                                             landmarks.as_array([p.hand_points for p in inputs]))
-            best = probs.argmax(1)
-            for i, row, b in zip(ids, probs, best):
-                extra = [f"{p:.6f}" for p in row] if all_probabilities else []
-                out_w.writerow([i, labels.LETTERS[b], f"{row[b]:.6f}", *extra])
+            for i, pred in zip(ids, predictor.postprocess(probs, inputs)):
+                out_w.writerow(_output_row(i, pred, all_probabilities))
             predicted += len(ids)
             bar.update(len(ids))
         out_f.flush()

@@ -51,6 +51,19 @@ class Prediction:
         return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
 
 
+def build_prediction(row: np.ndarray, model: str, version: str, preprocessed: Preprocessed) -> Prediction:
+    """The one place a row of 24 probabilities becomes a result (CLI, batch, server and worker)."""
+    best = int(row.argmax())
+    return Prediction(
+        letter=labels.LETTERS[best],
+        confidence=float(row[best]),
+        probabilities={letter: float(p) for letter, p in zip(labels.LETTERS, row)},
+        model=model,
+        version=version,
+        preprocessed=preprocessed,
+    )
+
+
 class Predictor:
     def __init__(self, art: Artifact, batch_size: int = 1024):
         self.artifact = art
@@ -108,15 +121,8 @@ class Predictor:
             return []
         probs = self.probabilities(np.stack([p.pixels for p in prepped]),
                                    landmarks.as_array([p.hand_points for p in prepped]))
-        return [self._prediction(p, row) for p, row in zip(prepped, probs)]
+        return self.postprocess(probs, prepped)
 
-    def _prediction(self, prepped: Preprocessed, row: np.ndarray) -> Prediction:
-        best = int(row.argmax())
-        return Prediction(
-            letter=labels.LETTERS[best],
-            confidence=float(row[best]),
-            probabilities={letter: float(p) for letter, p in zip(labels.LETTERS, row)},
-            model=self.name,
-            version=self.version,
-            preprocessed=prepped,
-        )
+    def postprocess(self, probs: np.ndarray, prepped: Sequence[Preprocessed]) -> list[Prediction]:
+        """(N, 24) probabilities of N preprocessed inputs -> their Predictions, under this model's name."""
+        return [build_prediction(row, self.name, self.version, p) for p, row in zip(prepped, probs)]

@@ -4,11 +4,13 @@ An export directory holds `model.tflite` and the same `signlens.json` an artifac
 preprocessing spec), so a .tflite file is served with exactly the labels and preprocessing it was
 exported with; an artifact's hand-landmark head comes along as `hand_head.tflite`, so photos on
 device are read the same way as on the server. The backend takes the Predictor's float32
-(N, 28, 28, 1) 0..255 input and quantizes/dequantizes at the edges when the model is full-integer.
+(N, 28, 28, 1) 0..255 input and quantizes/dequantizes at the edges when the model is full-integer;
+dequantized probabilities are renormalized, as 8-bit steps make them sum to 1 only within ~1%.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from pathlib import Path
@@ -40,6 +42,7 @@ class TFLiteModel:
         self._shape: tuple[int, ...] | None = None
         self._lock = threading.Lock()  # the interpreter is not thread-safe; the server calls from threads
         self.size_bytes = len(content)
+        self.sha256 = hashlib.sha256(content).hexdigest()  # what the server reports as the version
 
     @property
     def input_dtype(self) -> np.dtype:
@@ -57,7 +60,9 @@ class TFLiteModel:
         if y.dtype == np.float32:
             return y
         scale, zero = self._out["quantization"]
-        return ((y.astype(np.float32) - zero) * scale).astype(np.float32)
+        probs = np.maximum((y.astype(np.float32) - zero) * scale, 0)
+        total = probs.sum(axis=-1, keepdims=True)
+        return (probs / np.where(total > 0, total, 1)).astype(np.float32)
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """float32 (N, ...) model input (a grid: (N, 28, 28, 1) in 0..255) -> (N, n_classes) float32."""

@@ -11,7 +11,7 @@ from PIL import Image
 
 from signlens import labels
 from signlens.data import load
-from signlens.serving.routes import STATIC_DIR
+from signlens.serving.routes.pages import STATIC_DIR
 
 
 def build() -> Image.Image:

@@ -3,8 +3,12 @@
 Accepted for one image: a raw image/png|jpeg|webp body, multipart/form-data with an `image`
 file, or JSON `{"image": base64 or data: URL}` / `{"pixels": 784 numbers or 28×28}`. The batch
 endpoint takes multipart `images` files or JSON `{"items": [...]}` of the same JSON objects.
-A big image is decoded on a worker thread: it costs milliseconds the event loop must not spend.
-A 28×28 grid is decoded in place: that takes ~60 µs, less than the hand-off to a thread (~80 µs
+
+Nothing heavy runs on the event loop, and memory per request is bounded: a big image is decoded
+on a worker thread, at most `Limits.gate` of them at a time and none over `max_pixels`; a JSON
+body is first counted (a 28×28 grid is 784 numbers in 29 arrays, so more values or arrays than
+the request's images can hold is refused unparsed), and parsed on a thread when it is big. A
+28×28 grid is decoded in place: that takes ~60 µs, less than the hand-off to a thread (~80 µs
 more, measured on the 2-core CI machine); anything larger is a photo, with hand finding to do.
 """
 
@@ -14,23 +18,26 @@ import asyncio
 import base64
 import binascii
 import io
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from signlens.vision.preprocess import SIZE, Preprocessed, decode_image, preprocess
+from signlens import labels
 from signlens.errors import SignlensError
+from signlens.serving.schemas import BatchJSON, ImageJSON
+from signlens.vision.preprocess import SIZE, Preprocessed, decode_image, preprocess
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 JSON_TYPE = "application/json"
 MULTIPART_TYPE = "multipart/form-data"
 INLINE_MAX_PIXELS = SIZE * SIZE  # images up to this size are decoded on the event loop
+#: JSON bodies up to this size are parsed on the event loop (a 28×28 grid is ~3 kB).
+INLINE_JSON_BYTES = 64 * 1024
 
 
 class BadInput(Exception):
@@ -49,22 +56,38 @@ class Input(Preprocessed):
     height: int = SIZE
 
 
-class ImageJSON(BaseModel):
-    """One image: exactly one of `image` (base64 png/jpeg/webp, data: URL allowed) or `pixels`."""
+@dataclass(frozen=True)
+class Limits:
+    """What one request may cost: decoded pixels per image, and how many big decodes run at once."""
 
-    model_config = ConfigDict(extra="forbid")
-    image: str | None = Field(None, description="base64-encoded png/jpeg/webp, or a data: URL")
-    pixels: list[float] | list[list[float]] | None = Field(
-        None, description="784 grayscale values 0..255, flat or as 28 rows of 28")
+    max_pixels: int
+    gate: asyncio.Semaphore
 
 
-class BatchJSON(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    items: list[ImageJSON] = Field(..., min_length=1)
+def letter_of(text: str) -> str:
+    """The canonical letter for `text`, or 422 naming what is wrong (feedback and teach mode)."""
+    try:
+        return labels.LETTERS[labels.index_of_letter(text)]
+    except ValueError as exc:
+        raise BadInput(422, "bad_letter", str(exc)) from None
 
 
 def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def check_image_format(data: bytes) -> None:
+    """png, jpeg and webp only (what the API documents): another format PIL knows gets 415 by name;
+    bytes that are no image at all are left to the decoder, which says why (422)."""
+    if data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            found = img.format or "this"
+    except Exception:  # PIL raises many types for bytes it cannot identify
+        return
+    raise BadInput(415, "unsupported_image_format",
+                   f"{found} images are not accepted; send png, jpeg or webp ({', '.join(IMAGE_TYPES)})")
 
 
 def grid_from_pixels(pixels: list[float] | list[list[float]]) -> Input:
@@ -83,6 +106,7 @@ def grid_from_pixels(pixels: list[float] | list[list[float]]) -> Input:
 def grid_from_bytes(data: bytes, max_pixels: int, hands: bool = True) -> Input:
     if not data:
         raise BadInput(400, "empty_image", "the image is empty")
+    check_image_format(data)
     try:
         image = decode_image(data, max_pixels)
         p = preprocess(image, hands=hands)
@@ -100,10 +124,11 @@ def _is_small(data: bytes) -> bool:
         return False  # grid_from_bytes gives the reason, on the worker thread
 
 
-async def decode(data: bytes, max_pixels: int, hands: bool = True) -> Input:
+async def decode(data: bytes, limits: Limits, hands: bool = True) -> Input:
     if _is_small(data):  # at most 28×28 pixels: no hand to read landmarks of, and no ~20 ms on the loop
-        return grid_from_bytes(data, max_pixels, hands=False)
-    return await asyncio.to_thread(grid_from_bytes, data, max_pixels, hands)
+        return grid_from_bytes(data, limits.max_pixels, hands=False)
+    async with limits.gate:
+        return await asyncio.to_thread(grid_from_bytes, data, limits.max_pixels, hands)
 
 
 def _b64(text: str) -> bytes:
@@ -115,27 +140,40 @@ def _b64(text: str) -> bytes:
         raise BadInput(422, "bad_base64", "image is not valid base64") from None
 
 
-async def _from_json_item(item: ImageJSON, max_pixels: int, hands: bool) -> Input:
+async def _from_json_item(item: ImageJSON, limits: Limits, hands: bool) -> Input:
     if (item.image is None) == (item.pixels is None):
         raise BadInput(422, "bad_json", "give exactly one of 'image' (base64) or 'pixels'")
     if item.pixels is not None:
         return grid_from_pixels(item.pixels)
-    return await decode(_b64(item.image or ""), max_pixels, hands)
+    return await decode(_b64(item.image or ""), limits, hands)
 
 
-def _parse_json(body: bytes, model: type[BaseModel]) -> Any:
+def _within_budget(body: bytes, images: int) -> None:
+    """Refuse, unparsed, a body with more numbers or arrays than twice `images` 28×28 grids hold
+    (twice: so a batch just over its image limit still hears how many images it sent): parsing
+    millions of numbers or thousands of nested arrays costs seconds and gigabytes."""
+    if body.count(b",") > 2 * images * (SIZE * SIZE + 4):
+        raise BadInput(413, "too_many_values", f"more numbers than {images} image(s) of {SIZE}×{SIZE} pixels hold")
+    if body.count(b"[") > 2 * images * (SIZE + 1) + 1:
+        raise BadInput(422, "bad_json", "JSON nested deeper, or with more arrays, than 28×28 pixel grids need")
+
+
+def _validate_json(body: bytes, model: type[BaseModel]) -> Any:
     try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadInput(400, "bad_json", f"body is not valid JSON: {exc}") from None
-    try:
-        return model.model_validate(raw)
+        return model.model_validate_json(body)
     except ValidationError as exc:
         first = exc.errors()[0]
+        if first["type"] == "json_invalid":  # includes nesting past the parser's depth limit
+            raise BadInput(400, "bad_json", f"body is not valid JSON: {first['msg']}") from None
         where = ".".join(str(p) for p in first["loc"]) or "body"
         raise BadInput(422, "bad_json", f"{where}: {first['msg']}") from None
-    except (ValueError, OverflowError) as exc:  # e.g. numbers too large for a float
-        raise BadInput(422, "bad_json", str(exc)) from None
+
+
+async def _parse_json(body: bytes, model: type[BaseModel], images: int) -> Any:
+    _within_budget(body, images)
+    if len(body) <= INLINE_JSON_BYTES:
+        return _validate_json(body, model)
+    return await asyncio.to_thread(_validate_json, body, model)
 
 
 async def _files(request: Request, field: str) -> list[bytes]:
@@ -162,35 +200,35 @@ def _unsupported(kind: str) -> BadInput:
                     f"{JSON_TYPE} or {MULTIPART_TYPE}")
 
 
-async def read_one(request: Request, max_pixels: int, hands: bool = True) -> Input:
+async def read_one(request: Request, limits: Limits, hands: bool = True) -> Input:
     """The single image in a /v1/predict request (`hands`: with a photo's hand landmarks)."""
     kind = media_type(request)
     if kind not in (*IMAGE_TYPES, JSON_TYPE, MULTIPART_TYPE):
         raise _unsupported(kind)
     body = await _body(request)
     if kind in IMAGE_TYPES:
-        return await decode(body, max_pixels, hands)
+        return await decode(body, limits, hands)
     if kind == JSON_TYPE:
-        return await _from_json_item(_parse_json(body, ImageJSON), max_pixels, hands)
+        return await _from_json_item(await _parse_json(body, ImageJSON, 1), limits, hands)
     files = await _files(request, "image")
     if len(files) != 1:
         raise BadInput(422, "too_many_files", "send one 'image' file (use /v1/predict/batch for several)")
-    return await decode(files[0], max_pixels, hands)
+    return await decode(files[0], limits, hands)
 
 
-async def read_many(request: Request, max_pixels: int, max_images: int, hands: bool = True) -> list[Input]:
+async def read_many(request: Request, limits: Limits, max_images: int, hands: bool = True) -> list[Input]:
     """The images in a /v1/predict/batch request, in order (`hands`: with photos' hand landmarks)."""
     kind = media_type(request)
     if kind not in (JSON_TYPE, MULTIPART_TYPE):
         raise _unsupported(kind)
     body = await _body(request)
     if kind == JSON_TYPE:
-        items: list[Any] = _parse_json(body, BatchJSON).items
+        items: list[Any] = (await _parse_json(body, BatchJSON, max_images)).items
     else:
         items = await _files(request, "images")
     if len(items) > max_images:
         raise BadInput(413, "too_many_images", f"{len(items)} images in one batch; the limit is {max_images}")
     if kind == JSON_TYPE:
-        return [await _from_json_item(item, max_pixels, hands) for item in items]
-    return await asyncio.to_thread(lambda: [grid_from_bytes(b, max_pixels, hands) for b in items])
-
+        return [await _from_json_item(item, limits, hands) for item in items]
+    async with limits.gate:
+        return await asyncio.to_thread(lambda: [grid_from_bytes(b, limits.max_pixels, hands) for b in items])

@@ -22,6 +22,12 @@ def _default_teach_dir() -> Path:
     return state_dir() / "teach"
 
 
+def _default_examples() -> Path:
+    from signlens.paths import REPO_ROOT
+
+    return REPO_ROOT / "examples"
+
+
 def _default_model_root() -> Path:
     from signlens.paths import DEFAULT_MODEL
 
@@ -34,8 +40,12 @@ class ServeSettings:
     models: tuple[tuple[str, str | None], ...] = (("default", None),)
     #: Largest request body accepted (bytes); larger uploads get 413 before being read in full.
     max_upload_bytes: int = 8 * 1024 * 1024
-    #: Largest decoded image (pixels): a camera frame fits, a decompression bomb does not.
-    max_image_pixels: int = 16_000_000
+    #: Largest decoded image (pixels): a 4K camera frame (3840×2160) fits; bigger photos are refused,
+    #: as every photo is read at a few hundred pixels a side anyway (and a 4000×4000 PNG costs ~200 MB).
+    max_image_pixels: int = 3840 * 2160
+    #: Images over 28×28 decoded at once (each on a worker thread); more wait their turn, so
+    #: parallel big uploads cannot add up to gigabytes or starve the inference thread of CPU.
+    max_heavy_decodes: int = 2
     #: Most images in one /v1/predict/batch request.
     max_batch_images: int = 64
     #: Micro-batching: most requests gathered into one model call, and how long to wait for them.
@@ -54,11 +64,15 @@ class ServeSettings:
     recent_window: int = 500
     #: Bearer token for /v1/admin/*; None disables the admin endpoints altogether.
     admin_token: str | None = None
+    #: Images of known letters (`<LETTER>.png`, 28×28) every served model is smoke-checked on.
+    known_examples: Path = field(default_factory=_default_examples)
     #: Path refs given to /v1/admin/reload must resolve inside this directory.
     model_root: Path = field(default_factory=_default_model_root)
     #: Teach mode (page: capture samples, fine-tune a personal model): where sessions live; None = off.
     teach_dir: Path | None = field(default_factory=_default_teach_dir)
     teach_max_per_letter: int = 30
+    #: Teach sessions kept on disk; past it the oldest unused (sample-less) ones are removed.
+    teach_max_sessions: int = 200
     #: Rehearsal data mixed into personal fine-tunes (None = the vendored Sign-MNIST train split).
     teach_anchor: str | None = None
 
@@ -68,7 +82,7 @@ class ServeSettings:
             raise ValueError("at least one model must be served")
         if len(set(names)) != len(names):
             raise ValueError(f"model names must be unique, got {names}")
-        if self.max_upload_bytes <= 0 or self.batch_max_size <= 0 or self.max_batch_images <= 0:
+        if min(self.max_upload_bytes, self.batch_max_size, self.max_batch_images, self.max_heavy_decodes) <= 0:
             raise ValueError("size limits must be positive")
         check_traffic(self.traffic, names)
         if self.admin_token is not None and len(self.admin_token) < 16:

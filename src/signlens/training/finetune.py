@@ -59,14 +59,18 @@ def finetune(
     batch_size: int = 64,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    process_wide_seed: bool = True,
 ) -> FinetuneResult:
     """Fine-tune a copy of `base` on `user` (+ rehearsal on `anchor`, default Sign-MNIST train).
 
     `progress(epochs_done, epochs)` is called after every epoch (the page's progress bar).
+    `process_wide_seed=False` (inside a server) leaves the process's RNGs and TensorFlow's op
+    determinism alone; the data order and augmentation stay seeded, the run is not bit-reproducible.
     """
     if len(user) == 0:
         raise SignlensError("no photos to fine-tune on")
-    seed_everything(seed)
+    if process_wide_seed:
+        seed_everything(seed)
     anchor = anchor if anchor is not None else load(split="train")
     model = copy_model(base.model)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
@@ -89,7 +93,7 @@ def finetune(
         history=curves, extra={"finetune": record},
     )
     if base.hand_head is not None:
-        head, n_user = _finetune_head(base.hand_head, user, anchor, n_anchor, seed)
+        head, n_user = _finetune_head(base.hand_head, user, anchor, n_anchor, seed, process_wide_seed)
         artifact.save_hand_head(Path(out_dir), head, {**base.meta.get("hand_head", {}), "finetuned_on": user.source,
                                                       "finetune_photos_with_landmarks": n_user})
     return FinetuneResult(Path(out_dir), record, curves)
@@ -117,7 +121,7 @@ def _record(base: Artifact, user: Dataset, anchor: Dataset, n_anchor: int, *, ep
 
 
 def _finetune_head(head: keras.Model, user: Dataset, anchor: Dataset, n_anchor: int,
-                   seed: int) -> tuple[keras.Model, int]:
+                   seed: int, process_wide_seed: bool) -> tuple[keras.Model, int]:
     """The hand-landmark head learns the user's hands the same way: their landmarks, repeated, plus
     as many Sign-MNIST landmarks. Photos where no hand was found have no landmarks to give."""
     if user.hand_points is None:  # a CSV: grids, no photos
@@ -134,5 +138,5 @@ def _finetune_head(head: keras.Model, user: Dataset, anchor: Dataset, n_anchor: 
     repeat = np.resize(found, max(len(ref_letters), len(found)))
     tuned = hand_head.fit(np.concatenate([points[repeat], ref_points]),
                           np.concatenate([letters[repeat], ref_letters]),
-                          seed, epochs=20, base=head, learning_rate=3e-4)
+                          seed, epochs=20, base=head, learning_rate=3e-4, process_wide_seed=process_wide_seed)
     return tuned, n_photos

@@ -57,9 +57,12 @@ def sample_points(data: Dataset, per_letter: int, seed: int, progress: bool = Tr
 
 
 def fit(points: np.ndarray, letters: np.ndarray, seed: int, epochs: int = EPOCHS,
-        base: keras.Model | None = None, learning_rate: float = 1e-3) -> keras.Model:
-    """Train a head (or continue `base`'s training, as one model) on landmarks and their mirror images."""
-    seed_everything(seed)
+        base: keras.Model | None = None, learning_rate: float = 1e-3, process_wide_seed: bool = True) -> keras.Model:
+    """Train a head (or continue `base`'s training, as one model) on landmarks and their mirror images.
+
+    `process_wide_seed=False` (inside a server, via finetune) leaves global RNGs and op determinism alone."""
+    if process_wide_seed:
+        seed_everything(seed)
     x = landmarks.features(np.concatenate([points, landmarks.mirrored(points)]))
     y = np.concatenate([letters, letters])
     if base is None:
