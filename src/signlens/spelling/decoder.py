@@ -1,0 +1,175 @@
+"""Letter readings -> ranked words: a noisy-channel search over the lexicon.
+
+For readings o_1..o_n (one probability vector per signed letter) a word w scores
+
+    log P(w) + Σ_i SHARPNESS · log max(p_i[w_i], FLOOR) + log P(edit)
+
+where the alignment of readings to letters allows at most one edit by the live segmenter: a letter
+**dropped** (the word has one letter more than there are readings: the L-L of HELLO read as one L)
+or **doubled** (one reading too many, repeating its neighbour's letter: a hold read twice). Each edit
+has its own prior (`DROP`, `DOUBLE`), summed over where in the word it happened.
+
+The search is exhaustive, not pruned: every lexicon word of length n-1, n or n+1 is scored at once as
+numpy arrays (~30,000 words for n = 5, about a millisecond), so no good word is lost to a beam; the
+beam is the `top` candidates kept.
+
+A string that is not a word (a name, a code) is a hypothesis too: the per-letter reading (each
+reading's most probable letter) is scored by a letter-level model of unknown words, P(unknown) ·
+P(length) · Π P(letter), against the same readings, so it wins when no word is close and loses when
+one is. Scores are posterior probabilities over every hypothesis scored.
+
+J and Z are motion letters no reading can show: the lexicon holds no words with them (see
+lexicon.py), and a word with a typed J or Z is not decoded. Multi-word input decodes word by word:
+each word's readings are one call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from signlens import labels
+from signlens.errors import SignlensError
+from signlens.spelling.lexicon import Lexicon, Words
+
+#: Exponent on the model's probabilities: below 1 they count less than the word prior (the model is
+#: over-sure of its mistakes on other people's hands).
+SHARPNESS = 0.7
+#: Smallest probability a reading gives any letter: one wild reading must not veto a word.
+FLOOR = 1e-3
+#: Prior of a word having lost a letter / gained a repeated one in the live segmenter.
+DROP = 0.02
+DOUBLE = 0.02
+#: Prior that a spelled string is not a lexicon word (a name, a code).
+UNKNOWN = 0.05
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    #: Posterior probability among all hypotheses scored.
+    score: float
+    log_score: float
+    #: "lexicon", "user" (a user-added word) or "letters" (the per-letter reading, not a word).
+    source: str
+    #: "" or what the segmenter was taken to have done, e.g. "dropped L", "doubled E".
+    edit: str = ""
+
+
+def _log_sum(x: np.ndarray, axis: int | None = None) -> np.ndarray:
+    """log Σ exp(x) along `axis` (np.logaddexp.reduce is ~20× slower)."""
+    top = x.max(axis=axis, keepdims=True)
+    return np.squeeze(top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True)), axis=axis)
+
+
+def _aligned(logp: np.ndarray, words: np.ndarray, shift: int) -> np.ndarray:
+    """(N, n) log p of reading i being word letter i + shift (columns past the word are never used)."""
+    n = logp.shape[0]
+    cols = np.clip(np.arange(n) + shift, 0, words.shape[1] - 1)
+    return logp[np.arange(n), words[:, cols]]
+
+
+def _exact(logp: np.ndarray, group: Words) -> np.ndarray:
+    return _aligned(logp, group.letters, 0).sum(axis=1)
+
+
+def _dropped(logp: np.ndarray, group: Words) -> tuple[np.ndarray, np.ndarray]:
+    """Words of n+1 letters, letter k unread: readings < k are letters i, the rest letters i+1."""
+    n = logp.shape[0]
+    head = np.cumsum(_aligned(logp, group.letters, 0), axis=1)
+    tail = np.cumsum(_aligned(logp, group.letters, 1)[:, ::-1], axis=1)[:, ::-1]
+    zeros = np.zeros((len(group.texts), 1))
+    by_position = np.hstack([zeros, head]) + np.hstack([tail, zeros])  # (N, n+1): k = 0..n
+    # DROP is the prior of a drop anywhere: each of the n+1 places has an equal share
+    return _log_sum(by_position, axis=1) - np.log(n + 1), by_position.argmax(axis=1)
+
+
+def _doubled(logp: np.ndarray, group: Words) -> tuple[np.ndarray, np.ndarray]:
+    """Words of n-1 letters, reading k (1..n-1) a repeat of letter k-1: readings > k are letters i-1."""
+    n = logp.shape[0]
+    same = _aligned(logp, group.letters, 0)  # reading i = letter i, for i < k
+    back = _aligned(logp, group.letters, -1)  # reading i = letter i-1, for i >= k
+    head = np.cumsum(same, axis=1)[:, : n - 1]  # readings 0..k-1, k = 1..n-1
+    tail = np.cumsum(back[:, ::-1], axis=1)[:, ::-1][:, 1:]  # readings k..n-1, k = 1..n-1
+    by_position = head + tail
+    return _log_sum(by_position, axis=1) - np.log(n - 1), by_position.argmax(axis=1) + 1
+
+
+def _letters_hypothesis(logp: np.ndarray, lexicon: Lexicon) -> tuple[str, float]:
+    best = logp.argmax(axis=1)
+    text = "".join(labels.LETTERS[i] for i in best)
+    prior = np.log(UNKNOWN) + lexicon.length_log_prob(len(text)) + lexicon.letter_log_prior[best].sum()
+    return text, float(prior + logp[np.arange(len(best)), best].sum())
+
+
+def _check(letter_probs: np.ndarray) -> np.ndarray:
+    probs = np.asarray(letter_probs, dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[1] != labels.N_CLASSES:
+        raise SignlensError(f"letter probabilities must be (letters, {labels.N_CLASSES}), got {list(probs.shape)}")
+    if probs.shape[0] == 0:
+        raise SignlensError("no letters to decode")
+    if not np.isfinite(probs).all() or (probs < 0).any():
+        raise SignlensError("letter probabilities must be finite and non-negative")
+    return probs
+
+
+@dataclass(frozen=True)
+class _Block:
+    """The scores of one lexicon length group (or of the per-letter reading, `group` None)."""
+
+    scores: np.ndarray
+    group: Words | None = None
+    change: int = 0  # word length - readings: +1 dropped, -1 doubled
+    where: np.ndarray | None = None  # the most probable place of the edit, per word
+    text: str = ""
+
+    def candidate(self, i: int, log_score: float, total: float) -> Candidate:
+        if self.group is None:
+            return Candidate(self.text, float(np.exp(log_score - total)), log_score, "letters")
+        edit = ""
+        if self.where is not None:
+            position = self.where[i] if self.change > 0 else self.where[i] - 1
+            letter = labels.LETTERS[self.group.letters[i, position]]
+            edit = f"{'dropped' if self.change > 0 else 'doubled'} {letter}"
+        source = "user" if self.group.user[i] else "lexicon"
+        return Candidate(self.group.texts[i], float(np.exp(log_score - total)), log_score, source, edit)
+
+
+def decode(letter_probs: np.ndarray, lexicon: Lexicon, top: int = 5) -> list[Candidate]:
+    """(n, 24) probabilities, one row per signed letter in order (labels.LETTERS columns) -> the `top`
+    hypotheses, best first: lexicon words (allowing one dropped or doubled letter) and the per-letter
+    reading as a possible non-word."""
+    probs = _check(letter_probs)
+    logp = SHARPNESS * np.log(np.maximum(probs / probs.sum(axis=1, keepdims=True), FLOOR))
+    n = len(logp)
+    word_prior = np.log1p(-UNKNOWN)
+    blocks = []
+    for change, edit_prior in ((0, np.log1p(-DROP - DOUBLE)), (1, np.log(DROP)), (-1, np.log(DOUBLE))):
+        group = lexicon.by_length.get(n + change)
+        if group is None:
+            continue
+        channel, where = (_exact(logp, group), None) if change == 0 else (_dropped if change > 0 else _doubled)(logp, group)
+        blocks.append(_Block(group.log_prior + word_prior + edit_prior + channel, group, change, where))
+    text, score = _letters_hypothesis(logp, lexicon)
+    blocks.append(_Block(np.array([score]), text=text))
+    return _ranked(blocks, top)
+
+
+def _ranked(blocks: list[_Block], top: int) -> list[Candidate]:
+    scores = np.concatenate([b.scores for b in blocks])
+    starts = np.cumsum([0] + [len(b.scores) for b in blocks])
+    total = float(_log_sum(scores))
+    keep = np.argpartition(-scores, min(top + 1, len(scores) - 1))[: top + 1]
+    found: dict[str, Candidate] = {}
+    for i in keep:
+        block = int(np.searchsorted(starts, i, side="right")) - 1
+        c = blocks[block].candidate(int(i - starts[block]), float(scores[i]), total)
+        if c.text in found:  # the per-letter reading is also a word: one candidate, both probabilities
+            both = float(np.logaddexp(c.log_score, found[c.text].log_score))
+            first = found[c.text] if found[c.text].source != "letters" else c
+            c = Candidate(c.text, float(np.exp(both - total)), both, first.source, first.edit)
+        found[c.text] = c
+    # best first; exact ties go to user words, then to readings that need no edit
+    ranked = sorted(found.values(), key=lambda c: (-c.log_score, c.source != "user", c.edit != ""))
+    return ranked[:top]

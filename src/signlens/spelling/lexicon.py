@@ -1,0 +1,159 @@
+"""The word list the decoder searches: words with frequencies, held as letter-index arrays by length.
+
+The built-in list is symspellpy's English frequency dictionary (`frequency_dictionary_en_82_765.txt`,
+MIT licence; counts from Google Books Ngram data intersected with SCOWL word lists), read from the
+installed package: nothing is downloaded at run time, and symspellpy itself is never imported (its
+data file is all signlens needs).
+
+Words with J or Z are left out: those letters are signed with motion, which signlens cannot see, so
+no sequence of readings can spell them. A user types J and Z (the page's keyboard), and words holding
+them are taken as typed, not decoded.
+
+A user's own words (names, places) join with the prior of a common word (`USER_RANK`): a person adds a
+word because they spell it, and a user word beats a built-in one whenever both fit the readings
+equally well (`Candidate` ranking breaks exact ties in its favour too).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from signlens import labels
+from signlens.errors import SignlensError
+
+DICTIONARY_FILE = "frequency_dictionary_en_82_765.txt"
+#: A user word's prior is that of the built-in word at this frequency rank.
+USER_RANK = 1000
+#: Letters no reading can show (motion letters).
+UNSEEN = frozenset("JZ")
+_WORD = re.compile(r"^[A-Za-z]+$")
+_ASCII_TO_INDEX = np.zeros(128, np.int16)
+_ASCII_TO_INDEX[[ord(c) for c in labels.LETTERS]] = np.arange(labels.N_CLASSES)
+
+
+@dataclass(frozen=True)
+class Words:
+    """All lexicon words of one length: (N, length) letter indices, log priors, texts, user flags."""
+
+    letters: np.ndarray
+    log_prior: np.ndarray
+    texts: tuple[str, ...]
+    user: np.ndarray
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    counts: dict[str, float]
+    user_words: frozenset[str] = frozenset()
+    by_length: dict[int, Words] = field(default_factory=dict, repr=False)
+    #: log P(letter) over the lexicon's text (24 letters), for strings that are not words.
+    letter_log_prior: np.ndarray = field(default_factory=lambda: np.zeros(labels.N_CLASSES), repr=False)
+    #: log P(length) of a word type (index = length), for strings that are not words.
+    length_log_prior: np.ndarray = field(default_factory=lambda: np.zeros(1), repr=False)
+
+    @classmethod
+    def from_counts(cls, counts: dict[str, float], user_words: frozenset[str] = frozenset()) -> "Lexicon":
+        """Upper-case letter-only words (no J/Z) -> counts. Builds the arrays the decoder reads."""
+        total = sum(counts.values())
+        groups: dict[int, list[str]] = {}
+        for word in counts:
+            groups.setdefault(len(word), []).append(word)
+        by_length = {}
+        for length, words in groups.items():
+            by_length[length] = Words(
+                letters=_ASCII_TO_INDEX[np.frombuffer("".join(words).encode("ascii"), np.uint8)].reshape(-1, length),
+                log_prior=np.log(np.array([counts[w] for w in words], np.float64) / total),
+                texts=tuple(words),
+                user=np.array([w in user_words for w in words], bool),
+            )
+        letter_counts = 1 + np.bincount(np.concatenate([w.letters.ravel() for w in by_length.values()] or [[]]).astype(int),
+                                        minlength=labels.N_CLASSES)
+        longest = max(groups, default=1)
+        length_counts = np.ones(longest + 2)  # add-one: every length stays possible, longer ones too
+        for length, words in groups.items():
+            length_counts[length] += len(words)
+        length_counts[0] = 0
+        with np.errstate(divide="ignore"):
+            length_log = np.log(length_counts / length_counts.sum())
+        return cls(counts, user_words, by_length, np.log(letter_counts / letter_counts.sum()), length_log)
+
+    def length_log_prob(self, length: int) -> float:
+        table = self.length_log_prior
+        return float(table[min(length, len(table) - 1)])
+
+    def with_words(self, words: list[str]) -> "Lexicon":
+        """A copy that also holds the user's `words` (checked by `check_word`), each with the prior of
+        the built-in word at rank `USER_RANK` or its own count, whichever is larger."""
+        ranked = sorted(self.counts.values(), reverse=True)
+        user_count = ranked[min(USER_RANK, len(ranked)) - 1] if ranked else 1.0
+        counts = dict(self.counts)
+        added = set(self.user_words)
+        for word in words:
+            word = check_word(word)
+            counts[word] = max(counts.get(word, 0.0), user_count)
+            added.add(word)
+        return Lexicon.from_counts(counts, frozenset(added))
+
+
+def check_word(word: str) -> str:
+    """A user word, upper-cased; a clear error for anything the decoder cannot spell."""
+    if not _WORD.match(word):
+        raise SignlensError(f"{word!r}: words are letters A-Z only")
+    word = word.upper()
+    unseen = sorted(set(word) & UNSEEN)
+    if unseen:
+        raise SignlensError(f"{word!r} holds {' and '.join(unseen)}, signed with motion that signlens cannot "
+                            "see: type such words instead")
+    return word
+
+
+def read_words(path: Path) -> list[str]:
+    """A user's word file: one word per line; blank lines and lines starting with # are skipped.
+    A bad line stops it with the file and line named."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SignlensError(f"{path}: cannot read the word file: {exc}") from None
+    words = []
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        try:
+            words.append(check_word(text))
+        except SignlensError as exc:
+            raise SignlensError(f"{path}, line {number}: {exc}") from None
+    return words
+
+
+def _dictionary_path() -> Path:
+    spec = importlib.util.find_spec("symspellpy")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        raise SignlensError("the English word list comes with the symspellpy package: pip install symspellpy")
+    return Path(list(spec.submodule_search_locations)[0]) / DICTIONARY_FILE
+
+
+def parse_counts(lines: list[str]) -> dict[str, float]:
+    """'word count' lines -> upper-case words without J/Z (the rest are skipped) -> counts."""
+    counts: dict[str, float] = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or not _WORD.match(parts[0]):
+            continue
+        word = parts[0].upper()
+        if UNSEEN.isdisjoint(word):
+            counts[word] = counts.get(word, 0.0) + float(parts[1])
+    return counts
+
+
+@lru_cache(maxsize=1)
+def english() -> Lexicon:
+    """The built-in English lexicon (parsed once per process, ~0.2 s)."""
+    path = _dictionary_path()
+    return Lexicon.from_counts(parse_counts(path.read_text(encoding="utf-8").splitlines()))
