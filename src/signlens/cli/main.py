@@ -252,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     from signlens.cli import offline as cli_offline
 
     cli_offline.register(sub)
+    __import__("signlens.cli.spell", fromlist=["register"]).register(sub)  # signlens spell (issue 21)
     return p
 
 

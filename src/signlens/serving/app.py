@@ -140,6 +140,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.include_router(router)
     app.include_router(admin_router)
     app.include_router(teach_router)
+    app.include_router(__import__("signlens.serving.spell", fromlist=["spell_router"]).spell_router)  # issue 21
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes, metrics=metrics)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

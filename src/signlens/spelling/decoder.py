@@ -31,6 +31,7 @@ import numpy as np
 
 from signlens import labels
 from signlens.errors import SignlensError
+from signlens.spelling.channel import likelihoods
 from signlens.spelling.lexicon import Lexicon, Words
 
 #: Exponent on the model's probabilities: below 1 they count less than the word prior (the model is
@@ -136,11 +137,15 @@ class _Block:
         return Candidate(self.group.texts[i], float(np.exp(log_score - total)), log_score, source, edit)
 
 
-def decode(letter_probs: np.ndarray, lexicon: Lexicon, top: int = 5) -> list[Candidate]:
+def decode(letter_probs: np.ndarray, lexicon: Lexicon, top: int = 5,
+           confusion: np.ndarray | None = None) -> list[Candidate]:
     """(n, 24) probabilities, one row per signed letter in order (labels.LETTERS columns) -> the `top`
     hypotheses, best first: lexicon words (allowing one dropped or doubled letter) and the per-letter
-    reading as a possible non-word."""
+    reading as a possible non-word. `confusion` (channel.fit_confusion, fit on other people) calibrates
+    the readings; None takes the model's probabilities as they are."""
     probs = _check(letter_probs)
+    if confusion is not None:
+        probs = likelihoods(probs, confusion)
     logp = SHARPNESS * np.log(np.maximum(probs / probs.sum(axis=1, keepdims=True), FLOOR))
     n = len(logp)
     word_prior = np.log1p(-UNKNOWN)

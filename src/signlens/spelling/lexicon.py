@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,56 +49,77 @@ class Words:
 
 @dataclass(frozen=True)
 class Lexicon:
-    counts: dict[str, float]
-    user_words: frozenset[str] = frozenset()
-    by_length: dict[int, Words] = field(default_factory=dict, repr=False)
+    by_length: dict[int, Words]
     #: log P(letter) over the lexicon's text (24 letters), for strings that are not words.
-    letter_log_prior: np.ndarray = field(default_factory=lambda: np.zeros(labels.N_CLASSES), repr=False)
-    #: log P(length) of a word type (index = length), for strings that are not words.
-    length_log_prior: np.ndarray = field(default_factory=lambda: np.zeros(1), repr=False)
+    letter_log_prior: np.ndarray
+    #: log P(length) of a word type (index = length; the last entry stands for any longer), likewise.
+    length_log_prior: np.ndarray
+    #: The log prior a user's word gets: that of the built-in word at rank USER_RANK.
+    user_log_prior: float
 
     @classmethod
-    def from_counts(cls, counts: dict[str, float], user_words: frozenset[str] = frozenset()) -> "Lexicon":
+    def from_counts(cls, counts: dict[str, float]) -> "Lexicon":
         """Upper-case letter-only words (no J/Z) -> counts. Builds the arrays the decoder reads."""
         total = sum(counts.values())
         groups: dict[int, list[str]] = {}
         for word in counts:
             groups.setdefault(len(word), []).append(word)
-        by_length = {}
-        for length, words in groups.items():
-            by_length[length] = Words(
-                letters=_ASCII_TO_INDEX[np.frombuffer("".join(words).encode("ascii"), np.uint8)].reshape(-1, length),
-                log_prior=np.log(np.array([counts[w] for w in words], np.float64) / total),
-                texts=tuple(words),
-                user=np.array([w in user_words for w in words], bool),
-            )
-        letter_counts = 1 + np.bincount(np.concatenate([w.letters.ravel() for w in by_length.values()] or [[]]).astype(int),
-                                        minlength=labels.N_CLASSES)
-        longest = max(groups, default=1)
-        length_counts = np.ones(longest + 2)  # add-one: every length stays possible, longer ones too
+        by_length = {length: Words(
+            letters=_ASCII_TO_INDEX[np.frombuffer("".join(words).encode("ascii"), np.uint8)].reshape(-1, length),
+            log_prior=np.log(np.array([counts[w] for w in words], np.float64) / total),
+            texts=tuple(words),
+            user=np.zeros(len(words), bool),
+        ) for length, words in groups.items()}
+        all_letters = np.concatenate([w.letters.ravel() for w in by_length.values()] or [np.zeros(0, int)])
+        letter_counts = 1 + np.bincount(all_letters.astype(int), minlength=labels.N_CLASSES)
+        length_counts = np.ones(max(groups, default=1) + 2)  # add-one: every length stays possible
         for length, words in groups.items():
             length_counts[length] += len(words)
         length_counts[0] = 0
         with np.errstate(divide="ignore"):
             length_log = np.log(length_counts / length_counts.sum())
-        return cls(counts, user_words, by_length, np.log(letter_counts / letter_counts.sum()), length_log)
+        ranked = sorted(counts.values(), reverse=True)
+        user_count = ranked[min(USER_RANK, len(ranked)) - 1] if ranked else 1.0
+        return cls(by_length, np.log(letter_counts / letter_counts.sum()), length_log, float(np.log(user_count / max(total, 1.0))))
 
     def length_log_prob(self, length: int) -> float:
         table = self.length_log_prior
         return float(table[min(length, len(table) - 1)])
 
+    def __contains__(self, word: str) -> bool:
+        group = self.by_length.get(len(word))
+        return group is not None and word.upper() in group.texts
+
+    def most_frequent(self, n: int, min_length: int = 1) -> list[str]:
+        """The n words with the highest prior, at least min_length letters long."""
+        pairs = [(p, t) for length, g in self.by_length.items() if length >= min_length
+                 for p, t in zip(g.log_prior, g.texts)]
+        return [t for _, t in sorted(pairs, key=lambda pt: -pt[0])[:n]]
+
     def with_words(self, words: list[str]) -> "Lexicon":
-        """A copy that also holds the user's `words` (checked by `check_word`), each with the prior of
-        the built-in word at rank `USER_RANK` or its own count, whichever is larger."""
-        ranked = sorted(self.counts.values(), reverse=True)
-        user_count = ranked[min(USER_RANK, len(ranked)) - 1] if ranked else 1.0
-        counts = dict(self.counts)
-        added = set(self.user_words)
+        """A copy that also holds the user's `words` (checked by `check_word`), each with the prior
+        `user_log_prior` or its own, whichever is larger. Only the lengths touched are copied
+        (~1 ms a length), so a request can bring its own words."""
+        by_length = dict(self.by_length)
+        wanted: dict[int, set[str]] = {}
         for word in words:
             word = check_word(word)
-            counts[word] = max(counts.get(word, 0.0), user_count)
-            added.add(word)
-        return Lexicon.from_counts(counts, frozenset(added))
+            wanted.setdefault(len(word), set()).add(word)
+        for length, fresh in wanted.items():
+            by_length[length] = self._with_group_words(length, sorted(fresh))
+        return replace(self, by_length=by_length)
+
+    def _with_group_words(self, length: int, words: list[str]) -> Words:
+        group = self.by_length.get(length) or Words(np.zeros((0, length), np.int16), np.zeros(0), (), np.zeros(0, bool))
+        log_prior, user = group.log_prior.copy(), group.user.copy()
+        index = {t: i for i, t in enumerate(group.texts)}
+        known = [index[w] for w in words if w in index]
+        log_prior[known] = np.maximum(log_prior[known], self.user_log_prior)
+        user[known] = True
+        new = [w for w in words if w not in index]
+        letters = _ASCII_TO_INDEX[np.frombuffer("".join(new).encode("ascii"), np.uint8)].reshape(-1, length)
+        return Words(np.vstack([group.letters, letters]), np.concatenate([log_prior, np.full(len(new), self.user_log_prior)]),
+                     group.texts + tuple(new), np.concatenate([user, np.ones(len(new), bool)]))
 
 
 def check_word(word: str) -> str:

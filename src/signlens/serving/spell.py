@@ -1,0 +1,133 @@
+"""POST /v1/spell: the letters of one fingerspelled word, in order -> the word (signlens.spelling).
+
+The letters come as multipart `images` files, as JSON `{"images": [base64...]}`, or as JSON
+`{"probabilities": [[24 numbers]...]}` (what the page sends: it has each held letter's
+probabilities already). JSON may bring `"words"`: the user's own words (names) for this request.
+Images pass the same checks as /v1/predict (inputs.py) and go through the served model; more letters
+than `ServeSettings.max_spell_letters` is 413. The lexicon is read once, on the first request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from signlens import labels
+from signlens.errors import SignlensError
+from signlens.serving import inputs
+from signlens.serving.inputs import BadInput
+from signlens.serving.routes import ModelQuery, _choose, _ERRORS, _hands, _infer
+from signlens.spelling import english
+from signlens.spelling.result import spell
+
+spell_router = APIRouter()
+
+
+class SpellJSON(BaseModel):
+    """Exactly one of `images` or `probabilities`, one entry per signed letter, in order."""
+
+    model_config = ConfigDict(extra="forbid")
+    images: list[str] | None = Field(None, description="base64 png/jpeg/webp (data: URLs allowed), one per letter")
+    probabilities: list[list[float]] | None = Field(
+        None, description=f"one vector of {labels.N_CLASSES} letter probabilities per letter ({''.join(labels.LETTERS)})")
+    words: list[str] = Field([], description="your own words (names) to add to the lexicon for this request")
+
+
+class LetterReading(BaseModel):
+    letter: str
+    confidence: float
+
+
+class SpellCandidate(BaseModel):
+    text: str
+    score: float = Field(description="posterior probability among every hypothesis scored")
+    source: str = Field(description="lexicon, user (one of `words`) or letters (the per-letter reading, not a word)")
+    edit: str = Field(description="'' or the segmenter slip assumed, e.g. 'dropped L', 'doubled E'")
+
+
+class SpellResponse(BaseModel):
+    text: str = Field(description="the best candidate")
+    letters: list[LetterReading] = Field(description="the per-letter reading: each letter's most probable letter")
+    candidates: list[SpellCandidate]
+    model: str | None = Field(description="the served model that read the images (None for probabilities)")
+    latency_ms: float
+
+
+_SPELL_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {"schema": {"type": "object", "required": ["images"], "properties": {
+                "images": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
+            "application/json": {"schema": SpellJSON.model_json_schema(ref_template="#/components/schemas/{model}")},
+        },
+    }
+}
+
+
+def _probabilities(rows: list[list[float]]) -> np.ndarray:
+    probs = np.asarray(rows, dtype=np.float64) if rows and all(len(r) == labels.N_CLASSES for r in rows) else None
+    if probs is None:
+        raise BadInput(422, "bad_probabilities", f"each letter needs {labels.N_CLASSES} probabilities")
+    if not np.isfinite(probs).all() or (probs < 0).any() or (probs.sum(axis=1) <= 0).any():
+        raise BadInput(422, "bad_probabilities", "probabilities must be finite, non-negative and not all zero")
+    return probs
+
+
+async def _read(request: Request, max_letters: int) -> tuple[list[Any], SpellJSON | None]:
+    """The letters (image bytes, or a SpellJSON with probabilities) in the order sent."""
+    kind = inputs.media_type(request)
+    if kind not in (inputs.JSON_TYPE, inputs.MULTIPART_TYPE):
+        raise BadInput(415, "unsupported_media_type",
+                       f"content type {kind or '(none)'!r} not accepted; use {inputs.JSON_TYPE} or {inputs.MULTIPART_TYPE}")
+    body = await request.body()
+    if not body:
+        raise BadInput(400, "empty_body", "the request body is empty")
+    if kind == inputs.MULTIPART_TYPE:
+        files = await inputs._files(request, "images")
+        letters: list[Any] = files
+        parsed = None
+    else:
+        parsed = inputs._parse_json(body, SpellJSON)
+        if (parsed.images is None) == (parsed.probabilities is None):
+            raise BadInput(422, "bad_json", "give exactly one of 'images' (base64) or 'probabilities'")
+        letters = parsed.images if parsed.images is not None else parsed.probabilities
+    if not letters:
+        raise BadInput(422, "no_letters", "no letters to spell: send at least one image")
+    if len(letters) > max_letters:
+        raise BadInput(413, "too_many_letters", f"{len(letters)} letters; the limit is {max_letters}")
+    return letters, parsed
+
+
+@spell_router.post("/v1/spell", response_model=SpellResponse, openapi_extra=_SPELL_BODY, responses=_ERRORS,
+                   summary="Spell a word: one image (or probability vector) per signed letter, in order")
+async def spell_word(request: Request, model: str | None = ModelQuery,
+                     top: int = Query(5, ge=1, le=20, description="candidates to return")) -> JSONResponse:
+    start = time.perf_counter()
+    settings = request.app.state.settings
+    letters, parsed = await _read(request, settings.max_spell_letters)
+    name = None
+    if parsed is not None and parsed.probabilities is not None:
+        probs = _probabilities(parsed.probabilities)
+    else:
+        choice = _choose(request, model)
+        hands = _hands(request, choice)
+        if parsed is not None:  # base64 strings
+            letters = [inputs._b64(text) for text in letters]
+        subs = [await inputs.decode(data, settings.max_image_pixels, hands) for data in letters]
+        served, probs = await _infer(request, choice.variant, subs)
+        name = served.name
+    lexicon = await asyncio.to_thread(english)
+    try:
+        if parsed is not None and parsed.words:
+            lexicon = lexicon.with_words(parsed.words)
+    except SignlensError as exc:
+        raise BadInput(422, "bad_word", str(exc)) from None
+    answer = spell(probs, lexicon, top=top)
+    return JSONResponse({**answer, "model": name, "latency_ms": (time.perf_counter() - start) * 1000})
