@@ -44,7 +44,8 @@ def _spell(args: argparse.Namespace) -> None:
         return
     print(answer["text"])
     reading = "".join(r["letter"] for r in answer["letters"])
-    print(f"letters: {reading}   ({'  '.join(f'{r['letter']} {r['confidence']:.0%}' for r in answer['letters'])})")
+    sureness = "  ".join(f"{r['letter']} {r['confidence']:.0%}" for r in answer["letters"])
+    print(f"letters: {reading}   ({sureness})")
     for rank, c in enumerate(answer["candidates"], 1):
         why = ", ".join(filter(None, [c["source"], c["edit"]]))
         print(f"  {rank}. {c['text']:<16} {c['score']:.3f}   ({why})")
