@@ -64,37 +64,37 @@ def _log_sum(x: np.ndarray, axis: int | None = None) -> np.ndarray:
     return np.squeeze(top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True)), axis=axis)
 
 
-def _aligned(logp: np.ndarray, words: np.ndarray, shift: int) -> np.ndarray:
-    """(N, n) log p of reading i being word letter i + shift (columns past the word are never used)."""
+def _aligned(logp: np.ndarray, group: Words, shift: int) -> np.ndarray:
+    """(n, N) log p of reading i being letter i + shift of each word (letters past the word are
+    never used). Laid out reading-major, so sums over readings are n vector adds over all words."""
     n = logp.shape[0]
-    cols = np.clip(np.arange(n) + shift, 0, words.shape[1] - 1)
-    return logp[np.arange(n), words[:, cols]]
+    cols = np.clip(np.arange(n) + shift, 0, group.columns.shape[0] - 1)
+    return logp[np.arange(n)[:, None], group.columns[cols]]
 
 
-def _exact(logp: np.ndarray, group: Words) -> np.ndarray:
-    return _aligned(logp, group.letters, 0).sum(axis=1)
+def _exact(logp: np.ndarray, group: Words) -> tuple[np.ndarray, None]:
+    return _aligned(logp, group, 0).sum(axis=0), None
 
 
 def _dropped(logp: np.ndarray, group: Words) -> tuple[np.ndarray, np.ndarray]:
-    """Words of n+1 letters, letter k unread: readings < k are letters i, the rest letters i+1."""
+    """Words of n+1 letters, letter k unread: readings < k are letters i, the rest letters i+1.
+    Returns the log-likelihood summed over k = 0..n and the (n+1, N) terms for each k."""
     n = logp.shape[0]
-    head = np.cumsum(_aligned(logp, group.letters, 0), axis=1)
-    tail = np.cumsum(_aligned(logp, group.letters, 1)[:, ::-1], axis=1)[:, ::-1]
-    zeros = np.zeros((len(group.texts), 1))
-    by_position = np.hstack([zeros, head]) + np.hstack([tail, zeros])  # (N, n+1): k = 0..n
+    by_position = np.zeros((n + 1, len(group.texts)))
+    by_position[1:] = np.cumsum(_aligned(logp, group, 0), axis=0)
+    by_position[:-1] += np.cumsum(_aligned(logp, group, 1)[::-1], axis=0)[::-1]
     # DROP is the prior of a drop anywhere: each of the n+1 places has an equal share
-    return _log_sum(by_position, axis=1) - np.log(n + 1), by_position.argmax(axis=1)
+    return _log_sum(by_position, axis=0) - np.log(n + 1), by_position
 
 
 def _doubled(logp: np.ndarray, group: Words) -> tuple[np.ndarray, np.ndarray]:
-    """Words of n-1 letters, reading k (1..n-1) a repeat of letter k-1: readings > k are letters i-1."""
+    """Words of n-1 letters, reading k (1..n-1) a repeat of letter k-1: readings k.. are letters i-1.
+    Returns the log-likelihood summed over k and the (n-1, N) terms for each k."""
     n = logp.shape[0]
-    same = _aligned(logp, group.letters, 0)  # reading i = letter i, for i < k
-    back = _aligned(logp, group.letters, -1)  # reading i = letter i-1, for i >= k
-    head = np.cumsum(same, axis=1)[:, : n - 1]  # readings 0..k-1, k = 1..n-1
-    tail = np.cumsum(back[:, ::-1], axis=1)[:, ::-1][:, 1:]  # readings k..n-1, k = 1..n-1
+    head = np.cumsum(_aligned(logp, group, 0), axis=0)[: n - 1]  # readings 0..k-1, k = 1..n-1
+    tail = np.cumsum(_aligned(logp, group, -1)[::-1], axis=0)[::-1][1:]  # readings k..n-1
     by_position = head + tail
-    return _log_sum(by_position, axis=1) - np.log(n - 1), by_position.argmax(axis=1) + 1
+    return _log_sum(by_position, axis=0) - np.log(n - 1), by_position
 
 
 def _letters_hypothesis(logp: np.ndarray, lexicon: Lexicon) -> tuple[str, float]:
@@ -122,15 +122,15 @@ class _Block:
     scores: np.ndarray
     group: Words | None = None
     change: int = 0  # word length - readings: +1 dropped, -1 doubled
-    where: np.ndarray | None = None  # the most probable place of the edit, per word
+    by_position: np.ndarray | None = None  # (places, N) log-likelihood of each place of the edit
     text: str = ""
 
     def candidate(self, i: int, log_score: float, total: float) -> Candidate:
         if self.group is None:
             return Candidate(self.text, float(np.exp(log_score - total)), log_score, "letters")
         edit = ""
-        if self.where is not None:
-            position = self.where[i] if self.change > 0 else self.where[i] - 1
+        if self.by_position is not None:  # the letter dropped (k) or repeated (k-1, k = 1..n-1)
+            position = int(self.by_position[:, i].argmax())
             letter = labels.LETTERS[self.group.letters[i, position]]
             edit = f"{'dropped' if self.change > 0 else 'doubled'} {letter}"
         source = "user" if self.group.user[i] else "lexicon"
@@ -154,8 +154,8 @@ def decode(letter_probs: np.ndarray, lexicon: Lexicon, top: int = 5,
         group = lexicon.by_length.get(n + change)
         if group is None:
             continue
-        channel, where = (_exact(logp, group), None) if change == 0 else (_dropped if change > 0 else _doubled)(logp, group)
-        blocks.append(_Block(group.log_prior + word_prior + edit_prior + channel, group, change, where))
+        channel, by_position = (_exact if change == 0 else _dropped if change > 0 else _doubled)(logp, group)
+        blocks.append(_Block(group.log_prior + word_prior + edit_prior + channel, group, change, by_position))
     text, score = _letters_hypothesis(logp, lexicon)
     blocks.append(_Block(np.array([score]), text=text))
     return _ranked(blocks, top)

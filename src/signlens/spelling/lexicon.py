@@ -46,6 +46,14 @@ class Words:
     texts: tuple[str, ...]
     user: np.ndarray
 
+    @property
+    def columns(self) -> np.ndarray:
+        """(length, N) letter indices, letter-major (what the decoder gathers from)."""
+        return self._columns
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_columns", np.ascontiguousarray(self.letters.T))
+
 
 @dataclass(frozen=True)
 class Lexicon:
