@@ -5,6 +5,7 @@ The letters come as multipart `images` files, as JSON `{"images": [base64...]}`,
 probabilities already). JSON may bring `"words"`: the user's own words (names) for this request.
 Images pass the same checks as /v1/predict (inputs.py) and go through the served model; more letters
 than `ServeSettings.max_spell_letters` is 413. The lexicon is read once, on the first request.
+One request is one word: a client spelling several words sends each on its own (the page does).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from signlens.spelling import english
 from signlens.spelling.result import spell
 
 spell_router = APIRouter()
+#: Most user words in one request (each costs the decoder a little; a page sends a user's short list).
+MAX_WORDS = 1000
 
 
 class SpellJSON(BaseModel):
@@ -36,7 +39,8 @@ class SpellJSON(BaseModel):
     images: list[str] | None = Field(None, description="base64 png/jpeg/webp (data: URLs allowed), one per letter")
     probabilities: list[list[float]] | None = Field(
         None, description=f"one vector of {labels.N_CLASSES} letter probabilities per letter ({''.join(labels.LETTERS)})")
-    words: list[str] = Field([], description="your own words (names) to add to the lexicon for this request")
+    words: list[str] = Field([], max_length=MAX_WORDS,
+                             description="your own words (names) to add to the lexicon for this request")
 
 
 class LetterReading(BaseModel):
@@ -72,9 +76,11 @@ _SPELL_BODY = {
 
 
 def _probabilities(rows: list[list[float]]) -> np.ndarray:
-    probs = np.asarray(rows, dtype=np.float64) if rows and all(len(r) == labels.N_CLASSES for r in rows) else None
-    if probs is None:
-        raise BadInput(422, "bad_probabilities", f"each letter needs {labels.N_CLASSES} probabilities")
+    wrong = [i for i, row in enumerate(rows) if len(row) != labels.N_CLASSES]
+    if wrong:
+        raise BadInput(422, "bad_probabilities", f"letter {wrong[0] + 1} has {len(rows[wrong[0]])} probabilities; "
+                       f"each letter needs {labels.N_CLASSES} ({''.join(labels.LETTERS)})")
+    probs = np.asarray(rows, dtype=np.float64)
     if not np.isfinite(probs).all() or (probs < 0).any() or (probs.sum(axis=1) <= 0).any():
         raise BadInput(422, "bad_probabilities", "probabilities must be finite, non-negative and not all zero")
     return probs
@@ -99,10 +105,19 @@ async def _read(request: Request, max_letters: int) -> tuple[list[Any], SpellJSO
             raise BadInput(422, "bad_json", "give exactly one of 'images' (base64) or 'probabilities'")
         letters = parsed.images if parsed.images is not None else parsed.probabilities
     if not letters:
-        raise BadInput(422, "no_letters", "no letters to spell: send at least one image")
+        raise BadInput(422, "no_letters", "no letters to spell: send at least one image or probability vector")
     if len(letters) > max_letters:
         raise BadInput(413, "too_many_letters", f"{len(letters)} letters; the limit is {max_letters}")
     return letters, parsed
+
+
+def _decode(probs: np.ndarray, words: list[str], top: int) -> dict[str, Any]:
+    lexicon = english()  # read once per process, on the first request
+    try:
+        lexicon = lexicon.with_words(words) if words else lexicon
+    except SignlensError as exc:
+        raise BadInput(422, "bad_word", str(exc)) from None
+    return spell(probs, lexicon, top=top)
 
 
 @spell_router.post("/v1/spell", response_model=SpellResponse, openapi_extra=_SPELL_BODY, responses=_ERRORS,
@@ -123,11 +138,6 @@ async def spell_word(request: Request, model: str | None = ModelQuery,
         subs = [await inputs.decode(data, settings.max_image_pixels, hands) for data in letters]
         served, probs = await _infer(request, choice.variant, subs)
         name = served.name
-    lexicon = await asyncio.to_thread(english)
-    try:
-        if parsed is not None and parsed.words:
-            lexicon = lexicon.with_words(parsed.words)
-    except SignlensError as exc:
-        raise BadInput(422, "bad_word", str(exc)) from None
-    answer = spell(probs, lexicon, top=top)
+    words = parsed.words if parsed is not None else []
+    answer = await asyncio.to_thread(_decode, probs, words, top)  # milliseconds of numpy: off the event loop
     return JSONResponse({**answer, "model": name, "latency_ms": (time.perf_counter() - start) * 1000})

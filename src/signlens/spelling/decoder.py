@@ -2,7 +2,7 @@
 
 For readings o_1..o_n (one probability vector per signed letter) a word w scores
 
-    log P(w) + Σ_i SHARPNESS · log max(p_i[w_i], FLOOR) + log P(edit)
+    log P(w) + Σ_i log max(p_i[w_i], FLOOR) + log P(edit)
 
 where the alignment of readings to letters allows at most one edit by the live segmenter: a letter
 **dropped** (the word has one letter more than there are readings: the L-L of HELLO read as one L)
@@ -10,8 +10,13 @@ or **doubled** (one reading too many, repeating its neighbour's letter: a hold r
 has its own prior (`DROP`, `DOUBLE`), summed over where in the word it happened.
 
 The search is exhaustive, not pruned: every lexicon word of length n-1, n or n+1 is scored at once as
-numpy arrays (~30,000 words for n = 5, about a millisecond), so no good word is lost to a beam; the
-beam is the `top` candidates kept.
+numpy arrays (~30,000 words for n = 6, ~2 ms of CPU), so no good word is lost to a pruned beam; the
+beam is the `top` candidates kept. At most one edit per word: two slips in one word are left alone.
+
+The model's probabilities are taken as they are. On other people's hands they are confidently wrong
+in the same way again and again (the shipped default reads nearly every real-photo T as S or N); a
+confusion matrix fit on other people (`confusion`, see channel.py) turns them into calibrated
+likelihoods, and is what lifts real-photo word accuracy to ~95% (bench/words.py).
 
 A string that is not a word (a name, a code) is a hypothesis too: the per-letter reading (each
 reading's most probable letter) is scored by a letter-level model of unknown words, P(unknown) ·
@@ -34,16 +39,14 @@ from signlens.errors import SignlensError
 from signlens.spelling.channel import likelihoods
 from signlens.spelling.lexicon import Lexicon, Words
 
-#: Exponent on the model's probabilities: below 1 they count less than the word prior (the model is
-#: over-sure of its mistakes on other people's hands).
-SHARPNESS = 0.7
 #: Smallest probability a reading gives any letter: one wild reading must not veto a word.
 FLOOR = 1e-3
 #: Prior of a word having lost a letter / gained a repeated one in the live segmenter.
 DROP = 0.02
 DOUBLE = 0.02
-#: Prior that a spelled string is not a lexicon word (a name, a code).
-UNKNOWN = 0.05
+#: Prior that a spelled string is not a lexicon word: high, because people fingerspell what has no
+#: sign of its own (names, places, codes) far more often than everyday words.
+UNKNOWN = 0.2
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ def decode(letter_probs: np.ndarray, lexicon: Lexicon, top: int = 5,
     probs = _check(letter_probs)
     if confusion is not None:
         probs = likelihoods(probs, confusion)
-    logp = SHARPNESS * np.log(np.maximum(probs / probs.sum(axis=1, keepdims=True), FLOOR))
+    logp = np.log(np.maximum(probs / probs.sum(axis=1, keepdims=True), FLOOR))
     n = len(logp)
     word_prior = np.log1p(-UNKNOWN)
     blocks = []
