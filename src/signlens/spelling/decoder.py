@@ -134,7 +134,7 @@ class _Block:
         edit = ""
         if self.by_position is not None:  # the letter dropped (k) or repeated (k-1, k = 1..n-1)
             position = int(self.by_position[:, i].argmax())
-            letter = labels.LETTERS[self.group.letters[i, position]]
+            letter = labels.LETTERS[self.group.columns[position, i]]
             edit = f"{'dropped' if self.change > 0 else 'doubled'} {letter}"
         source = "user" if self.group.user[i] else "lexicon"
         return Candidate(self.group.texts[i], float(np.exp(log_score - total)), log_score, source, edit)

@@ -10,8 +10,8 @@ no sequence of readings can spell them. A user types J and Z (the page's keyboar
 them are taken as typed, not decoded.
 
 A user's own words (names, places) join with the prior of a common word (`USER_RANK`): a person adds a
-word because they spell it, and a user word beats a built-in one whenever both fit the readings
-equally well (`Candidate` ranking breaks exact ties in its favour too).
+word because they spell it. So a user word beats any rarer built-in word that fits the readings as
+well, and on an exact tie (same prior, same fit) the decoder ranks the user word first.
 """
 
 from __future__ import annotations
@@ -39,20 +39,13 @@ _ASCII_TO_INDEX[[ord(c) for c in labels.LETTERS]] = np.arange(labels.N_CLASSES)
 
 @dataclass(frozen=True)
 class Words:
-    """All lexicon words of one length: (N, length) letter indices, log priors, texts, user flags."""
+    """All lexicon words of one length: log priors, texts, user flags, and the letter indices as
+    (length, N), letter-major: the decoder sums over letters as vector adds over all words."""
 
-    letters: np.ndarray
+    columns: np.ndarray
     log_prior: np.ndarray
     texts: tuple[str, ...]
     user: np.ndarray
-
-    @property
-    def columns(self) -> np.ndarray:
-        """(length, N) letter indices, letter-major (what the decoder gathers from)."""
-        return self._columns
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_columns", np.ascontiguousarray(self.letters.T))
 
 
 @dataclass(frozen=True)
@@ -73,12 +66,12 @@ class Lexicon:
         for word in counts:
             groups.setdefault(len(word), []).append(word)
         by_length = {length: Words(
-            letters=_ASCII_TO_INDEX[np.frombuffer("".join(words).encode("ascii"), np.uint8)].reshape(-1, length),
+            columns=_columns(words, length),
             log_prior=np.log(np.array([counts[w] for w in words], np.float64) / total),
             texts=tuple(words),
             user=np.zeros(len(words), bool),
         ) for length, words in groups.items()}
-        all_letters = np.concatenate([w.letters.ravel() for w in by_length.values()] or [np.zeros(0, int)])
+        all_letters = np.concatenate([w.columns.ravel() for w in by_length.values()] or [np.zeros(0, int)])
         letter_counts = 1 + np.bincount(all_letters.astype(int), minlength=labels.N_CLASSES)
         length_counts = np.ones(max(groups, default=1) + 2)  # add-one: every length stays possible
         for length, words in groups.items():
@@ -118,16 +111,21 @@ class Lexicon:
         return replace(self, by_length=by_length)
 
     def _with_group_words(self, length: int, words: list[str]) -> Words:
-        group = self.by_length.get(length) or Words(np.zeros((0, length), np.int16), np.zeros(0), (), np.zeros(0, bool))
+        group = self.by_length.get(length) or Words(np.zeros((length, 0), np.int16), np.zeros(0), (), np.zeros(0, bool))
         log_prior, user = group.log_prior.copy(), group.user.copy()
         index = {t: i for i, t in enumerate(group.texts)}
         known = [index[w] for w in words if w in index]
         log_prior[known] = np.maximum(log_prior[known], self.user_log_prior)
         user[known] = True
         new = [w for w in words if w not in index]
-        letters = _ASCII_TO_INDEX[np.frombuffer("".join(new).encode("ascii"), np.uint8)].reshape(-1, length)
-        return Words(np.vstack([group.letters, letters]), np.concatenate([log_prior, np.full(len(new), self.user_log_prior)]),
+        return Words(np.hstack([group.columns, _columns(new, length)]), np.concatenate([log_prior, np.full(len(new), self.user_log_prior)]),
                      group.texts + tuple(new), np.concatenate([user, np.ones(len(new), bool)]))
+
+
+def _columns(words: list[str], length: int) -> np.ndarray:
+    """Upper-case words of one length -> (length, N) letter indices, contiguous."""
+    flat = _ASCII_TO_INDEX[np.frombuffer("".join(words).encode("ascii"), np.uint8)]
+    return np.ascontiguousarray(flat.reshape(-1, length).T)
 
 
 def check_word(word: str) -> str:
