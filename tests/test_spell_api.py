@@ -100,6 +100,8 @@ def test_bad_requests_get_a_4xx_with_a_reason(client: TestClient, word_images: l
     assert_error(client.post("/v1/spell", files=[image] * (MAX_LETTERS + 1)), 413, "too_many_letters")
     assert_error(client.post("/v1/spell", json={"images": ["%%%"]}), 422, "bad_base64")
     assert_error(client.post("/v1/spell", json={"probabilities": [[0.5] * 3]}), 422, "bad_probabilities")
+    assert_error(client.post("/v1/spell", json={"probabilities": [[1e308] * 24]}), 422, "bad_probabilities")
+    assert_error(client.post("/v1/spell", json={"probabilities": [[0.0] * 24]}), 422, "bad_probabilities")
     assert_error(client.post("/v1/spell", json={"probabilities": [[1.0] * 24], "images": ["x"]}), 422, "bad_json")
     assert_error(client.post("/v1/spell", json={"probabilities": [[1.0] * 24], "words": ["JANE"]}), 422, "bad_word")
     assert_error(client.post("/v1/spell", content=b"x", headers={"content-type": "image/png"}), 415,

@@ -119,6 +119,8 @@ def test_scores_are_ranked_probabilities(lexicon: Lexicon) -> None:
     (np.zeros((0, labels.N_CLASSES)), "no letters"),
     (np.ones((3, 26)), r"\(letters, 24\)"),
     (np.full((2, labels.N_CLASSES), np.nan), "finite"),
+    (np.zeros((2, labels.N_CLASSES)), "not all zero"),
+    (np.full((2, labels.N_CLASSES), 1e308), "finite"),  # each finite, but their sum is not
 ])
 def test_bad_readings_get_a_clear_error(lexicon: Lexicon, bad: np.ndarray, message: str) -> None:
     with pytest.raises(SignlensError, match=message):

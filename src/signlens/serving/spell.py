@@ -25,6 +25,7 @@ from signlens.serving import inputs
 from signlens.serving.inputs import BadInput
 from signlens.serving.routes import ModelQuery, _choose, _ERRORS, _hands, _infer
 from signlens.spelling import english
+from signlens.spelling.decoder import check_probabilities
 from signlens.spelling.result import spell
 
 spell_router = APIRouter()
@@ -81,9 +82,10 @@ def _probabilities(rows: list[list[float]]) -> np.ndarray:
         raise BadInput(422, "bad_probabilities", f"letter {wrong[0] + 1} has {len(rows[wrong[0]])} probabilities; "
                        f"each letter needs {labels.N_CLASSES} ({''.join(labels.LETTERS)})")
     probs = np.asarray(rows, dtype=np.float64)
-    if not np.isfinite(probs).all() or (probs < 0).any() or (probs.sum(axis=1) <= 0).any():
-        raise BadInput(422, "bad_probabilities", "probabilities must be finite, non-negative and not all zero")
-    return probs
+    try:
+        return check_probabilities(probs)
+    except SignlensError as exc:
+        raise BadInput(422, "bad_probabilities", str(exc)) from None
 
 
 async def _read(request: Request, max_letters: int) -> tuple[list[Any], SpellJSON | None]:

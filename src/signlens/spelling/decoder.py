@@ -107,14 +107,17 @@ def _letters_hypothesis(logp: np.ndarray, lexicon: Lexicon) -> tuple[str, float]
     return text, float(prior + logp[np.arange(len(best)), best].sum())
 
 
-def _check(letter_probs: np.ndarray) -> np.ndarray:
+def check_probabilities(letter_probs: np.ndarray) -> np.ndarray:
+    """(n, 24) float64 probabilities, or a SignlensError saying what is wrong with them."""
     probs = np.asarray(letter_probs, dtype=np.float64)
     if probs.ndim != 2 or probs.shape[1] != labels.N_CLASSES:
         raise SignlensError(f"letter probabilities must be (letters, {labels.N_CLASSES}), got {list(probs.shape)}")
     if probs.shape[0] == 0:
         raise SignlensError("no letters to decode")
-    if not np.isfinite(probs).all() or (probs < 0).any():
-        raise SignlensError("letter probabilities must be finite and non-negative")
+    with np.errstate(over="ignore"):  # a sum past the float range is refused below, not warned about
+        sums = probs.sum(axis=1)
+    if not np.isfinite(probs).all() or (probs < 0).any() or not (np.isfinite(sums) & (sums > 0)).all():
+        raise SignlensError("letter probabilities must be finite, non-negative, and not all zero for a letter")
     return probs
 
 
@@ -146,7 +149,7 @@ def decode(letter_probs: np.ndarray, lexicon: Lexicon, top: int = 5,
     hypotheses, best first: lexicon words (allowing one dropped or doubled letter) and the per-letter
     reading as a possible non-word. `confusion` (channel.fit_confusion, fit on other people) calibrates
     the readings; None takes the model's probabilities as they are."""
-    probs = _check(letter_probs)
+    probs = check_probabilities(letter_probs)
     if confusion is not None:
         probs = likelihoods(probs, confusion)
     logp = np.log(np.maximum(probs / probs.sum(axis=1, keepdims=True), FLOOR))
