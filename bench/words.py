@@ -1,6 +1,6 @@
 """Spelling words from real photos: per-letter argmax against the lexicon decoder (signlens.spelling).
 
-    .venv/bin/python bench/words.py PHOTOS [--model models/default] [--seed 0]     # ~1 min
+    .venv/bin/python bench/words.py PHOTOS [--model models/default] [--seed 0]     # ~3 min on 2 busy cores
 
 PHOTOS is the dev photo folder <LETTER>/*.jpeg (e.g. ../shared/data/real-photos-dev: two people,
 hand3 and hand4, 10 photos a letter). Each photo's probability vector is computed once, through
