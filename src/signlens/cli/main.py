@@ -18,7 +18,7 @@ from signlens.cli import console
 from signlens.errors import SignlensError
 
 #: Command-group modules of signlens.cli, in the order `signlens --help` lists their commands.
-COMMAND_GROUPS = ("data", "train", "evaluate", "predict", "export", "runs", "audit", "monitor", "serve",
+COMMAND_GROUPS = ("data", "train", "evaluate", "predict", "spell", "export", "runs", "audit", "monitor", "serve",
                   "photos", "worker")
 
 

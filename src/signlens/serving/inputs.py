@@ -131,7 +131,7 @@ async def decode(data: bytes, limits: Limits, hands: bool = True) -> Input:
         return await asyncio.to_thread(grid_from_bytes, data, limits.max_pixels, hands)
 
 
-def _b64(text: str) -> bytes:
+def b64decode(text: str) -> bytes:
     if text.startswith("data:"):
         text = text.partition(",")[2]
     try:
@@ -145,7 +145,7 @@ async def _from_json_item(item: ImageJSON, limits: Limits, hands: bool) -> Input
         raise BadInput(422, "bad_json", "give exactly one of 'image' (base64) or 'pixels'")
     if item.pixels is not None:
         return grid_from_pixels(item.pixels)
-    return await decode(_b64(item.image or ""), limits, hands)
+    return await decode(b64decode(item.image or ""), limits, hands)
 
 
 def _within_budget(body: bytes, images: int) -> None:
@@ -169,14 +169,14 @@ def _validate_json(body: bytes, model: type[BaseModel]) -> Any:
         raise BadInput(422, "bad_json", f"{where}: {first['msg']}") from None
 
 
-async def _parse_json(body: bytes, model: type[BaseModel], images: int) -> Any:
+async def parse_json(body: bytes, model: type[BaseModel], images: int) -> Any:
     _within_budget(body, images)
     if len(body) <= INLINE_JSON_BYTES:
         return _validate_json(body, model)
     return await asyncio.to_thread(_validate_json, body, model)
 
 
-async def _files(request: Request, field: str) -> list[bytes]:
+async def read_files(request: Request, field: str) -> list[bytes]:
     try:
         form = await request.form(max_files=10_000)
     except Exception as exc:  # python-multipart raises several types for malformed bodies
@@ -209,8 +209,8 @@ async def read_one(request: Request, limits: Limits, hands: bool = True) -> Inpu
     if kind in IMAGE_TYPES:
         return await decode(body, limits, hands)
     if kind == JSON_TYPE:
-        return await _from_json_item(await _parse_json(body, ImageJSON, 1), limits, hands)
-    files = await _files(request, "image")
+        return await _from_json_item(await parse_json(body, ImageJSON, 1), limits, hands)
+    files = await read_files(request, "image")
     if len(files) != 1:
         raise BadInput(422, "too_many_files", "send one 'image' file (use /v1/predict/batch for several)")
     return await decode(files[0], limits, hands)
@@ -223,9 +223,9 @@ async def read_many(request: Request, limits: Limits, max_images: int, hands: bo
         raise _unsupported(kind)
     body = await _body(request)
     if kind == JSON_TYPE:
-        items: list[Any] = (await _parse_json(body, BatchJSON, max_images)).items
+        items: list[Any] = (await parse_json(body, BatchJSON, max_images)).items
     else:
-        items = await _files(request, "images")
+        items = await read_files(request, "images")
     if len(items) > max_images:
         raise BadInput(413, "too_many_images", f"{len(items)} images in one batch; the limit is {max_images}")
     if kind == JSON_TYPE:

@@ -48,6 +48,7 @@ class ServeSettings:
     max_heavy_decodes: int = 2
     #: Most images in one /v1/predict/batch request.
     max_batch_images: int = 64
+    max_spell_letters: int = 32  # most letters (images) in one /v1/spell request
     #: Micro-batching: most requests gathered into one model call, and how long to wait for them.
     batch_max_size: int = 64
     batch_wait_ms: float = 2.0

@@ -75,7 +75,7 @@ ModelQuery = Query(None, description="serving name of the model (see /v1/models)
                                      "assignment, as does the X-Variant header")
 
 
-def _choose(request: Request, state: ServerState, model: str | None) -> Choice:
+def choose(request: Request, state: ServerState, model: str | None) -> Choice:
     if not state.models:
         raise BadInput(503, "not_ready", "models are still loading")
     choice = state.traffic.choose(request, model)
@@ -84,7 +84,7 @@ def _choose(request: Request, state: ServerState, model: str | None) -> Choice:
     return choice
 
 
-async def _infer(state: ServerState, variant: str, subs: list[Input]) -> tuple[ServedModel, np.ndarray]:
+async def infer(state: ServerState, variant: str, subs: list[Input]) -> tuple[ServedModel, np.ndarray]:
     """Look the model up and submit with no await in between: a hot swap never strands a request.
 
     The image model runs batched; photos with hand landmarks then get the model's hand-landmark
@@ -133,7 +133,7 @@ def _answer(state: ServerState, recorder: Recorder, served: ServedModel, sub: In
     return answer
 
 
-def _hands(state: ServerState, choice: Choice) -> bool:
+def wants_hands(state: ServerState, choice: Choice) -> bool:
     """Take photos' hand landmarks only for a model whose head uses them (~20 ms a photo saved)."""
     return state.models[choice.variant].predictor.has_head
 
@@ -143,9 +143,9 @@ def _hands(state: ServerState, choice: Choice) -> bool:
 async def predict(request: Request, state: State, settings: Settings, recorder: RecorderDep,
                   model: str | None = ModelQuery) -> JSONResponse:
     start = time.perf_counter()
-    choice = _choose(request, state, model)
-    sub = await inputs.read_one(request, state.limits, _hands(state, choice))
-    served, probs = await _infer(state, choice.variant, [sub])
+    choice = choose(request, state, model)
+    sub = await inputs.read_one(request, state.limits, wants_hands(state, choice))
+    served, probs = await infer(state, choice.variant, [sub])
     response = JSONResponse(_answer(state, recorder, served, sub, probs[0], start))
     _tag(request, state, response, choice, start)
     return response
@@ -156,10 +156,10 @@ async def predict(request: Request, state: State, settings: Settings, recorder: 
 async def predict_batch(request: Request, state: State, settings: Settings, recorder: RecorderDep,
                         model: str | None = ModelQuery) -> JSONResponse:
     start = time.perf_counter()
-    choice = _choose(request, state, model)
+    choice = choose(request, state, model)
     subs = await inputs.read_many(request, state.limits, settings.max_batch_images,
-                                  _hands(state, choice))
-    served, probs = await _infer(state, choice.variant, subs)
+                                  wants_hands(state, choice))
+    served, probs = await infer(state, choice.variant, subs)
     preds = [_answer(state, recorder, served, s, row, start) for s, row in zip(subs, probs)]
     response = JSONResponse({"predictions": preds, "latency_ms": (time.perf_counter() - start) * 1000})
     _tag(request, state, response, choice, start)

@@ -127,13 +127,125 @@ const speller = { candidate: null, since: 0, typed: false };
 
 function spell(result, now) {
   const conf = parseFloat($("hold-conf").value) || 0.6, hold = parseInt($("hold-ms").value, 10) || 800;
-  if (result.confidence < conf) { speller.candidate = null; return; }
+  if (result.confidence < conf) { speller.candidate = null; return; }  // a release: the same letter may follow
   if (result.letter !== speller.candidate) {
     Object.assign(speller, { candidate: result.letter, since: now, typed: false });
   } else if (!speller.typed && now - speller.since >= hold) {
-    speller.typed = true; // the same letter twice needs a change or a pause in between
-    $("spelled").value += result.letter;
+    speller.typed = true; // the same letter twice needs a change or a release in between
+    typeLetter(result.letter, state.letters.map((l) => result.probabilities[l] || 0));
   }
+}
+
+// --- words: the letters of the word being spelled -> the decoder's suggestions (POST /v1/spell) ---
+// The text is `word.done` (accepted words) plus the letters read so far; Space accepts a suggestion.
+const WORDS_KEY = "signlens-my-words";
+const word = { done: "", letters: "", rows: [], suggestions: [], typed: false, pending: Promise.resolve(), seq: 0 };
+
+function myWords() {
+  try { return JSON.parse(localStorage.getItem(WORDS_KEY) || "[]"); } catch { return []; }
+}
+
+function showText() {
+  $("spelled").value = word.done + word.letters;
+  $("word-letters").textContent = word.letters || "–";
+}
+
+function showSuggestions(candidates) {
+  word.suggestions = candidates;
+  $("suggestions").replaceChildren(...candidates.map((c, i) => {
+    const b = document.createElement("button"), score = document.createElement("small");
+    b.type = "button";
+    b.className = i === 0 ? "suggestion best" : "suggestion";
+    b.dataset.word = c.text;
+    score.textContent = `${Math.round(100 * c.score)}%`;
+    b.append(c.text, score);
+    b.title = [c.source === "letters" ? "the letters as read" : c.source === "user" ? "your word" : "English word", c.edit]
+      .filter(Boolean).join(" · ");
+    b.addEventListener("click", () => accept(c.text));
+    return b;
+  }));
+}
+
+async function fetchSuggestions(seq) {
+  if (!word.letters) return showSuggestions([]);
+  if (word.typed) return showSuggestions([{ text: word.letters, score: 1, source: "letters", edit: "typed J/Z" }]);
+  try {
+    const resp = await fetch("/v1/spell?top=5", { method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ probabilities: word.rows, words: myWords() }) });
+    const data = await resp.json().catch(() => ({ detail: `server answered ${resp.status}` }));
+    if (!resp.ok) throw new Error(data.detail || `server answered ${resp.status}`);
+    if (seq === word.seq) showSuggestions(data.candidates);
+  } catch (err) {
+    if (seq === word.seq) showSuggestions([{ text: word.letters, score: 1, source: "letters", edit: "" }]);
+    status(`No word suggestions: ${err.message}`, true);
+  }
+}
+
+function wordChanged() {
+  showText();
+  word.pending = fetchSuggestions(++word.seq);
+}
+
+// row: the letter's probabilities (state.letters order); null for a letter typed with a button (J, Z)
+function typeLetter(letter, row) {
+  word.letters += letter;
+  word.rows.push(row);
+  word.typed = word.rows.some((r) => !r);
+  wordChanged();
+}
+
+function resetWord() { Object.assign(word, { letters: "", rows: [], typed: false }); wordChanged(); }
+
+function accept(text) {
+  word.done += `${text} `;
+  resetWord();
+}
+
+async function acceptBest() {  // Space: the best suggestion, or a space between words
+  if (!word.letters) { word.done += " "; showText(); return; }
+  await word.pending;
+  accept(word.suggestions.length ? word.suggestions[0].text : word.letters);
+}
+
+function backspace() {
+  if (word.letters) {
+    word.letters = word.letters.slice(0, -1);
+    word.rows.pop();
+    word.typed = word.rows.some((r) => !r);
+    wordChanged();
+  } else {
+    word.done = word.done.slice(0, -1);
+    showText();
+  }
+}
+
+function showMyWords() {
+  $("my-words").replaceChildren(...myWords().map((w) => {
+    const li = document.createElement("li"), remove = document.createElement("button");
+    remove.type = "button";
+    remove.textContent = "×";
+    remove.setAttribute("aria-label", `Remove ${w}`);
+    remove.addEventListener("click", () => {
+      localStorage.setItem(WORDS_KEY, JSON.stringify(myWords().filter((x) => x !== w)));
+      showMyWords();
+      wordChanged();
+    });
+    li.append(w, remove);
+    li.className = "has";
+    return li;
+  }));
+}
+
+function addWord(event) {
+  event.preventDefault();
+  const text = $("my-word").value.trim().toUpperCase();
+  if (!/^[A-Z]+$/.test(text)) { $("word-status").textContent = "Letters A–Z only, one word."; return; }
+  if (/[JZ]/.test(text)) { $("word-status").textContent = "Words with J or Z are typed, not read: no need to add them."; return; }
+  if (!myWords().includes(text)) localStorage.setItem(WORDS_KEY, JSON.stringify([...myWords(), text]));
+  $("my-word").value = "";
+  $("word-status").textContent = `${text} added.`;
+  showMyWords();
+  wordChanged();
 }
 
 // --- camera ------------------------------------------------------------------------------------
@@ -218,7 +330,7 @@ async function liveLoop() {
   while (state.live) {
     const started = performance.now();
     const result = await captureOnce();
-    if (result) spell(result, performance.now());
+    if (result && state.live) spell(result, performance.now());  // none typed after Stop
     const period = 1000 / parseInt($("fps").value, 10);
     await new Promise((r) => setTimeout(r, Math.max(0, period - (performance.now() - started))));
   }
@@ -442,9 +554,13 @@ function setup() {
   $("teach-files").addEventListener("change", (e) => { teachFiles([...e.target.files]); e.target.value = ""; });
   $("teach-delete").addEventListener("click", teachDelete);
   $("teach-train").addEventListener("click", teachTrain);
-  $("space").addEventListener("click", () => { $("spelled").value += " "; });
-  $("backspace").addEventListener("click", () => { $("spelled").value = $("spelled").value.slice(0, -1); });
-  $("clear").addEventListener("click", () => { $("spelled").value = ""; });
+  $("space").addEventListener("click", acceptBest);
+  $("backspace").addEventListener("click", backspace);
+  $("type-j").addEventListener("click", () => typeLetter("J", null));
+  $("type-z").addEventListener("click", () => typeLetter("Z", null));
+  $("clear").addEventListener("click", () => { word.done = ""; resetWord(); });
+  $("word-form").addEventListener("submit", addWord);
+  showMyWords();
   $("copy").addEventListener("click", async () => {
     try { await navigator.clipboard.writeText($("spelled").value); status("Text copied."); }
     catch { $("spelled").select(); status("Press Ctrl+C to copy the selected text."); }
@@ -453,6 +569,8 @@ function setup() {
   $("video").addEventListener("loadedmetadata", placeGuide);
   document.addEventListener("keydown", (e) => {
     if (e.target.matches("input, select, textarea") || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "Backspace") { e.preventDefault(); backspace(); }
+    if (e.key === " " && !e.target.matches("button, label")) { e.preventDefault(); acceptBest(); }
     if (e.key === "c") captureOnce();
     if (e.key === "l" && state.stream) setLive(!state.live);
   });
