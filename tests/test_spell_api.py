@@ -17,7 +17,7 @@ from signlens import labels
 from signlens.cli.main import main
 from signlens.serving.app import create_app
 from signlens.serving.settings import ServeSettings
-from signlens.serving.spell import SpellResponse
+from signlens.serving.routes.spell import SpellResponse
 from tests.synthetic import letter_image
 
 WORD = "WATER"
