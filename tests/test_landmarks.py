@@ -72,11 +72,12 @@ def test_photo_preprocessing_gives_landmarks_only_when_there_is_a_hand() -> None
 def test_tilted_views_are_turned_back_into_the_untilted_frame() -> None:
     """A tilted view's joints are read in a turned image and turned back: they land where the
     untilted view's do, so the hand's orientation (which tells G from Q, H from U) is kept."""
-    points = preprocess(as_photo(example("L"))).hand_points
-    crop = points[landmarks.VIEWS.index("crop")]
+    points = preprocess(as_photo(example("L")), views=landmarks.TTA_VIEWS).hand_points
+    assert points is not None and points.shape == (len(landmarks.TTA_VIEWS), 21, 3)
+    crop = points[landmarks.TTA_VIEWS.index("crop")]
     hand_size = np.ptp(crop[:, :2], axis=0).max()
     for tilt in (t for t in landmarks.TILTS if t):
-        tilted = points[landmarks.VIEWS.index(f"crop tilted {tilt:+d}°")]
+        tilted = points[landmarks.TTA_VIEWS.index(f"crop tilted {tilt:+d}°")]
         # ~1% of the hand's size apart; left turned, a 15° tilt moves them ~7%
         assert np.linalg.norm(tilted[:, :2] - crop[:, :2], axis=1).mean() < 0.03 * hand_size
 
