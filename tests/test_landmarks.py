@@ -268,3 +268,14 @@ def test_the_cli_says_what_it_made_of_a_photo(headed_artifact: Path, tiny_artifa
     assert lines[2].endswith("[no hand found, centre crop]")
     assert main(["predict", str(tiny_artifact), str(photo)]) == 0
     assert capsys.readouterr().out.strip().endswith("[hand found]")  # no head: no landmarks taken
+
+
+def test_a_head_made_for_other_landmark_features_is_a_clear_error(headed_artifact: Path) -> None:
+    """A head saved before the features changed would fail on its first photo; loading says why."""
+    import keras
+
+    inputs = keras.Input((landmarks.N_FEATURES - 40,))
+    old = keras.Model(inputs, keras.layers.Dense(labels.N_CLASSES, activation="softmax")(inputs))
+    old.save(headed_artifact / artifact.HEAD_FILE)
+    with pytest.raises(ArtifactError, match="add-hand-head"):
+        artifact.load(headed_artifact)
