@@ -30,7 +30,7 @@ from signlens.vision import landmarks  # noqa: E402
 
 CACHE = Path(".signlens/cache")
 #: The views a photo is read in, as `landmarks.TTA_VIEWS` names them.
-VIEW_SETS = {"1 view": ("crop",), "2 views": ("crop", "grid"), "20 views": landmarks.TTA_VIEWS}
+VIEW_SETS = {"1 view": ("crop",), "2 views": landmarks.VIEWS, "20 views": landmarks.TTA_VIEWS}
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,21 @@ RECIPES = [
 
 
 def _views(points: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-    return points[:, [landmarks.TTA_VIEWS.index(n) for n in names]]
+    """The cached 20 views' subset `names`; for `landmarks.VIEWS`, with preprocess's second look
+    (`landmarks.FALLBACK_TILTS`) where neither view saw the hand."""
+    out = points[:, [landmarks.TTA_VIEWS.index(n) for n in names]].copy()
+    if names != landmarks.VIEWS:
+        return out
+    missed = ~landmarks.has_hand(out)
+    for row in np.flatnonzero(missed):
+        tries = [(slot, f"{image} tilted {tilt:+d}°") for tilt in landmarks.FALLBACK_TILTS
+                 for slot, image in enumerate(names)]
+        for slot, view in tries:
+            seen = points[row, landmarks.TTA_VIEWS.index(view)]
+            if not np.isnan(seen).any():
+                out[row, slot] = seen
+                break
+    return out
 
 
 def training_set(recipe: Recipe, photos: dict, train: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +81,7 @@ def training_set(recipe: Recipe, photos: dict, train: np.ndarray, seed: int) -> 
         points, letters, _ = handshapes.sample(recipe.synthetic, seed)
         parts.append((points, letters))
     if recipe.photos and len(train):
-        pts = _views(photos["points"][train], ("crop", "grid"))
+        pts = _views(photos["points"][train], landmarks.VIEWS)
         found = landmarks.views_found(pts)
         flat, letters = pts[found], np.repeat(photos["letter"][train][:, None], pts.shape[1], 1)[found]
         parts.append((np.tile(flat, (recipe.photo_repeat, 1, 1)), np.tile(letters, recipe.photo_repeat)))
@@ -136,7 +150,7 @@ def main() -> None:
         tested = {k: npz[k] for k in npz.files}
     if not np.array_equal(tested["sha256"], photos["sha256"]):
         raise SystemExit(f"{args.test_set}.npz is not made of the same photos: rebuild the cache")
-    found = landmarks.has_hand(tested["points"][:, [landmarks.TTA_VIEWS.index(v) for v in landmarks.VIEWS]])
+    found = landmarks.has_hand(_views(tested["points"], landmarks.VIEWS))
     print(f"test set: {args.test_set}; landmarks found in {found.mean():.1%} of its photos ({landmarks.VIEWS})")
     print(f"{len(photos['letter'])} photos, signers {sorted(set(photos['signer']))}; seeds {args.seeds}; "
           f"{args.members} head member(s)\n")

@@ -279,3 +279,18 @@ def test_a_head_made_for_other_landmark_features_is_a_clear_error(headed_artifac
     old.save(headed_artifact / artifact.HEAD_FILE)
     with pytest.raises(ArtifactError, match="add-hand-head"):
         artifact.load(headed_artifact)
+
+
+def test_a_hand_no_view_sees_is_looked_for_again_turned(monkeypatch) -> None:
+    """Small, dark hands the landmark model misses upright it often finds turned a little: a miss
+    in every view costs a second look, whose joints stand for the upright crop's."""
+    photo = as_photo(example("L"))
+    upright = preprocess(photo).hand_points
+    monkeypatch.setattr(landmarks, "_tilted_points",
+                        lambda rgb, degrees, real_tilted=landmarks._tilted_points:
+                        None if degrees == 0 else real_tilted(rgb, degrees))
+    again = preprocess(photo).hand_points
+    assert again is not None and landmarks.views_found(again[None]).sum() == 1
+    seen = again[landmarks.views_found(again[None])[0]][0]
+    hand_size = np.ptp(upright[0, :, :2], axis=0).max()
+    assert np.linalg.norm(seen[:, :2] - upright[0, :, :2], axis=1).mean() < 0.05 * hand_size
