@@ -49,7 +49,9 @@ def test_variants_differ_where_they_should() -> None:
     gap = lambda h: np.linalg.norm(h[12, :2] - h[20, :2])  # middle tip to pinky tip
     assert gap(spread) > gap(together) + 0.2  # palm lengths
     for hand in (spread, together):  # both: the index tip meets the thumb tip
-        assert np.linalg.norm(hand[8] - hand[4]) < 0.2
+        assert np.linalg.norm(hand[8] - hand[4]) < 0.1
+    d = handshapes.build(handshapes.POSES["D"][0])  # D: the thumb meets the middle finger, the index stands
+    assert np.linalg.norm(d[12] - d[4]) < 0.1 and d[8, 1] < d[5, 1] - 0.8
     np.testing.assert_allclose(spread[:9], together[:9], atol=0.02)  # thumb and index the same
     # The thumb positions that tell fists apart: T tucks it between index and middle, N between
     # middle and ring, M between ring and pinky (moving toward the pinky: -x).

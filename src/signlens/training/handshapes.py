@@ -56,7 +56,6 @@ def _pose(fingers, spread, thumb, turn=(0.0, 0.0, 0.0), bend=(-1.0, 0.0, -0.6), 
 
 
 _TOGETHER = (2.0, 0.0, -2.0, -4.0)
-_SPREAD = (12.0, 6.0, -10.0, -24.0)
 _FIST4 = [FIST] * 4
 _UP = (0.0, 0.0, 0.0)
 _SIDEWAYS = (-85.0, 30.0, 0.0)  # fingers pointing across the body (G, H), palm to the signer's side
@@ -69,13 +68,13 @@ POSES: dict[str, list[Pose]] = {
     "B": [_pose([STRAIGHT] * 4, _TOGETHER, (-0.05, -0.62, -0.22), variant="thumb across the palm"),
           _pose([STRAIGHT] * 4, _TOGETHER, (0.12, -0.70, -0.18), variant="thumb bent to the index knuckle")],
     "C": [_pose([CURVE] * 4, _TOGETHER, (0.30, -1.00, -0.75), (0.0, 55.0, 0.0), bend=(-0.3, -1.0, 0.0))],
-    "D": [_pose([STRAIGHT, (45, 80, 40), (45, 80, 40), (48, 80, 40)], _TOGETHER, (0.0, -1.18, -0.55),
+    "D": [_pose([STRAIGHT, (45, 80, 40), (45, 80, 40), (48, 80, 40)], _TOGETHER, (0.05, -0.98, -0.64),
                 bend=(-1.0, -0.4, -0.3))],
     "E": [_pose([BENT_E] * 4, _TOGETHER, (-0.05, -0.68, -0.30), variant="thumb tucked under the tips"),
           _pose([(15, 95, 70)] * 4, _TOGETHER, (0.02, -0.75, -0.38), variant="tips resting on the thumb")],
-    "F": [_pose([(40, 75, 40), STRAIGHT, STRAIGHT, STRAIGHT], _SPREAD, (0.26, -1.28, -0.42),
+    "F": [_pose([(40, 75, 40), STRAIGHT, STRAIGHT, STRAIGHT], (2.0, 8.0, -8.0, -24.0), (0.30, -1.00, -0.60),
                 bend=(-1.0, -0.6, -0.3), variant="three fingers spread"),
-          _pose([(40, 75, 40), STRAIGHT, STRAIGHT, STRAIGHT], _TOGETHER, (0.26, -1.28, -0.42),
+          _pose([(40, 75, 40), STRAIGHT, STRAIGHT, STRAIGHT], _TOGETHER, (0.30, -1.00, -0.60),
                 bend=(-1.0, -0.6, -0.3), variant="three fingers together")],
     "G": [_pose([STRAIGHT, FIST, FIST, FIST], _TOGETHER, (0.40, -1.25, -0.10), _SIDEWAYS, bend=(0.3, -1.0, 0.0))],
     "H": [_pose([STRAIGHT, STRAIGHT, FIST, FIST], _TOGETHER, (-0.05, -0.75, -0.35), _SIDEWAYS)],
@@ -87,7 +86,7 @@ POSES: dict[str, list[Pose]] = {
                 variant="thumb tip between ring and pinky")],
     "N": [_pose([(80, 95, 60), (80, 95, 60), FIST, FIST], _TOGETHER, (-0.06, -1.00, -0.40),
                 variant="thumb tip between middle and ring")],
-    "O": [_pose([(40, 60, 30), (38, 60, 30), (36, 60, 30), (34, 60, 30)], _TOGETHER, (0.05, -1.25, -0.70),
+    "O": [_pose([(40, 60, 30), (38, 60, 30), (36, 60, 30), (34, 60, 30)], _TOGETHER, (0.20, -1.10, -0.72),
                 (0.0, 40.0, 0.0), bend=(-1.0, -0.5, -0.2))],
     "P": [_pose([STRAIGHT, (40, 10, 0), FIST, FIST], (8.0, -8.0, -2.0, -4.0), (0.18, -1.30, -0.40), _DOWN,
                 bend=(-1.0, -0.5, -0.4), variant="K pointing down"),
