@@ -281,6 +281,23 @@ def test_a_head_made_for_other_landmark_features_is_a_clear_error(headed_artifac
         artifact.load(headed_artifact)
 
 
+def test_add_hand_head_replaces_a_head_made_for_other_features(headed_artifact: Path, tmp_path: Path) -> None:
+    """The command the error names must work on the artifact it refused."""
+    import keras
+
+    from signlens.cli.main import main
+    from tests.synthetic import write_csv
+
+    hands = write_csv(tmp_path / "hands.csv", np.stack([example(c) for c in labels.LETTERS]),
+                      np.arange(labels.N_CLASSES))
+    inputs = keras.Input((landmarks.N_FEATURES - 40,))
+    keras.Model(inputs, keras.layers.Dense(labels.N_CLASSES)(inputs)).save(headed_artifact / artifact.HEAD_FILE)
+    main(["add-hand-head", str(headed_artifact), "--data", str(hands), "--per-letter", "1", "--synthetic", "1"])
+    art = artifact.load(headed_artifact)
+    assert art.hand_head.input_shape[1:] == (landmarks.N_FEATURES,)
+    assert art.meta["config"]["hand_head_synthetic"] == 1 and art.meta["hand_head"]["n_synthetic"] > 0
+
+
 def test_a_hand_no_view_sees_is_looked_for_again_turned(monkeypatch) -> None:
     """Small, dark hands the landmark model misses upright it often finds turned a little: a miss
     in every view costs a second look, whose joints stand for the upright crop's."""

@@ -44,8 +44,11 @@ def _add_hand_head(args: argparse.Namespace) -> None:
     from signlens.data import load
 
     path = Path(args.artifact)
-    art = artifact.load(path)  # a clear error for a path that is not an artifact, before any work
-    config = dict(art.meta.get("config", {}))
+    # A clear error for a path that is not an artifact, before any work; the head it may have is
+    # not loaded: it is being replaced, and may be one made for older landmark features.
+    meta = artifact.read_meta(path)
+    name, old_version = meta.get("name", path.name), meta.get("version", "unversioned")
+    config = dict(meta.get("config", {}))
     seed = args.seed if args.seed is not None else int(config.get("seed", 0))
     data = load(args.data, "train")
     # Unset options follow the artifact's config, so `add-hand-head` rebuilds what it describes.
@@ -61,10 +64,10 @@ def _add_hand_head(args: argparse.Namespace) -> None:
     # The artifact's config now says what `signlens train` would have to do to rebuild it.
     artifact.update_meta(path, config={**config, "hand_head": True, **recipe})
     r = head.record
-    print(f"{art.name}: hand-landmark head trained on {r['n_images']} {Path(data.source).name} images, "
+    print(f"{name}: hand-landmark head trained on {r['n_images']} {Path(data.source).name} images, "
           f"{r['n_synthetic']} synthetic hands, {len(photos) if photos else 0} photos, {r['augmented_copies']} "
           f"3-D augmented copies (train accuracy {r['train_accuracy']:.2%}, {r['seconds']:.0f}s); "
-          f"version {art.version} -> {version}")
+          f"version {old_version} -> {version}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -10,8 +10,9 @@ Apache-2.0, taken from the mediapipe 0.10.21 wheel and run here with LiteRT, so 
 downloaded and mediapipe itself is not a dependency). Its palm detector is not used: it misses
 most fists and nearly every upscaled Sign-MNIST image. We give the landmark model the square crop
 around the hand instead (`hand.find_hand`'s, checked by `locate.py`), a little wider
-(`CROP_SCALE`), as MediaPipe expects, and that crop's 28×28 gray upscaled as Sign-MNIST's are,
-each also tilted a little and mirrored (`VIEWS`).
+(`CROP_SCALE`), as MediaPipe expects, and that crop's 28×28 gray upscaled as Sign-MNIST's are
+(`VIEWS`); the head learnt turned and mirrored hands in training instead of seeing each photo in
+many views.
 """
 
 from __future__ import annotations
