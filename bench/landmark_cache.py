@@ -47,7 +47,8 @@ def framed(rgb: np.ndarray, side: int = 64, hand: int = 40, gain: float = 0.45) 
     frame[:] = (178, 170, 160)  # a beige wall
     y, x = (side - small.shape[0]) // 2, (side - small.shape[1]) // 2
     dark = small.max(axis=2, keepdims=True) < 20  # the dev photos' black background shows the wall
-    frame[y:y + small.shape[0], x:x + small.shape[1]] = np.where(dark, frame[y:y + small.shape[0], x:x + small.shape[1]], small)
+    spot = frame[y:y + small.shape[0], x:x + small.shape[1]]
+    spot[:] = np.where(dark, spot, small)
     return np.clip(frame.astype(np.float32) * gain, 0, 255).astype(np.uint8)
 
 

@@ -93,15 +93,17 @@ def main() -> None:
         return run
 
     live = webcam_frames(photos)
+    n, tta = len(landmarks.VIEWS), len(landmarks.TTA_VIEWS)
+    predict = lambda b: model.predict([b])  # noqa: E731
     rows = [
-        (f"{model.name} predict ({len(landmarks.VIEWS)} views + head)", latencies(lambda b: model.predict([b]), photos)),
-        (f"same, {len(landmarks.TTA_VIEWS)} views (test-time averaging)", latencies(with_views(landmarks.TTA_VIEWS), photos)),
-        (f"same, {len(landmarks.VIEWS)} views, as the row above runs it", latencies(with_views(landmarks.VIEWS), photos)),
+        (f"{model.name} predict ({n} views + head)", latencies(predict, photos)),
+        (f"same, {tta} views (test-time averaging)", latencies(with_views(landmarks.TTA_VIEWS), photos)),
+        (f"same, {n} views, as the row above runs it", latencies(with_views(landmarks.VIEWS), photos)),
         (f"{baseline.name} predict (no head, no landmarks)", latencies(lambda b: baseline.predict([b]), photos)),
         ("preprocess(hands=False) alone", latencies(lambda b: preprocess(b, hands=False), photos)),
-        (f"live: 640×480 frames, {len(landmarks.VIEWS)} views", latencies(lambda b: model.predict([b]), live)),
-        (f"live: 640×480 frames, {len(landmarks.TTA_VIEWS)} views", latencies(with_views(landmarks.TTA_VIEWS), live)),
-        ("live: 640×480 frame without a hand", latencies(lambda b: model.predict([b]), empty_frames())),
+        (f"live: 640×480 frames, {n} views", latencies(predict, live)),
+        (f"live: 640×480 frames, {tta} views", latencies(with_views(landmarks.TTA_VIEWS), live)),
+        ("live: 640×480 frame without a hand", latencies(predict, empty_frames())),
     ]
     print(f"\none photo at a time, {len(photos)} photos × 3, {os.cpu_count()} CPUs; "
           f"cores = CPU time per call × {LIVE_FPS} frames/s\n")

@@ -108,7 +108,8 @@ def scores(head, photos: dict, test: np.ndarray) -> dict[str, tuple[np.ndarray, 
     return out
 
 
-def run(recipe: Recipe, photos: dict, tested: dict, seeds: list[int], members: int) -> dict[str, dict[str, list[np.ndarray]]]:
+def run(recipe: Recipe, photos: dict, tested: dict, seeds: list[int],
+        members: int) -> dict[str, dict[str, list[np.ndarray]]]:
     """-> {view set: {signer: [correct arrays, one per seed]}} (plus 'head <view set>')."""
     folds = (signers.folds(photos["signer"], photos["sha256"]) if recipe.photos
              else [signers.Fold(s, np.array([], int), np.flatnonzero(photos["signer"] == s))

@@ -14,7 +14,7 @@ its thumb is on the image's right (+x); `landmarks.mirrored` makes the left hand
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -48,10 +48,10 @@ class Pose:
     thumb_bend: tuple[float, float, float] = (-1.0, 0.0, -0.6)
     turn: tuple[float, float, float] = (0.0, 0.0, 0.0)
     variant: str = ""
-    extra: dict = field(default_factory=dict)
 
 
-def _pose(fingers, spread, thumb, turn=(0.0, 0.0, 0.0), bend=(-1.0, 0.0, -0.6), variant="") -> Pose:
+def _pose(fingers: list, spread: tuple, thumb: tuple, turn: tuple = (0.0, 0.0, 0.0),
+          bend: tuple = (-1.0, 0.0, -0.6), variant: str = "") -> Pose:
     return Pose(tuple(fingers), tuple(spread), tuple(thumb), tuple(bend), tuple(turn), variant)
 
 
@@ -141,7 +141,8 @@ def _thumb(tip: np.ndarray, bones: np.ndarray, bend: np.ndarray) -> np.ndarray:
 
     def planar(phi: float) -> np.ndarray:  # joints in the (along, side) plane, first bone at -phi
         angles = -phi + phi * np.arange(3)
-        return np.concatenate([[[0.0, 0.0]], np.cumsum(bones[:, None] * np.stack([np.cos(angles), np.sin(angles)], 1), 0)])
+        steps = bones[:, None] * np.stack([np.cos(angles), np.sin(angles)], 1)
+        return np.concatenate([[[0.0, 0.0]], np.cumsum(steps, 0)])
 
     lo, hi = 0.0, np.pi / 1.6  # chord length falls as the bend grows: bisect for the one that fits
     for _ in range(40):

@@ -158,7 +158,8 @@ def photo_views(rgb: np.ndarray, box: hand.Box, grid: np.ndarray, views: tuple[s
     intensity matching): its landmarks are as coarse as the Sign-MNIST ones the head learnt from.
     """
     parts = [_TTA_PARTS[TTA_VIEWS.index(v)] for v in views]
-    images = {image: _photo_input(rgb, box) if image == "crop" else _grid_input(grid) for image in {p[0] for p in parts}}
+    images = {image: _photo_input(rgb, box) if image == "crop" else _grid_input(grid)
+              for image in {p[0] for p in parts}}
     found = [_tilted_points(np.ascontiguousarray(images[image][:, ::-1]) if mirror else images[image], tilt)
              for image, tilt, mirror in parts]
     if all(p is None for p in found):
