@@ -1,6 +1,8 @@
 """Real-photo accuracy, signer-independent: leave-one-signer-out (LOSO) over the dev photos.
 
-    nice -n 10 .venv/bin/python bench/real_photos.py PHOTOS [--seeds 0 1 2] [--members 1] [--copies 4]
+    nice -n 10 .venv/bin/python bench/landmark_cache.py PHOTOS      # once: every photo's landmarks
+    nice -n 10 .venv/bin/python bench/real_photos.py PHOTOS [--seeds 0 1] [--members 1] [--only 3 6]
+                                   [--test-set photos|small|framed]
 
 PHOTOS is the dev photo folder (<LETTER>/<LETTER>_hand3_*.jpeg, ...; the signer is read from the
 file name). The image model (models/default) is not retrained: each row trains only the hand-
@@ -8,7 +10,9 @@ landmark head from its sources and scores photos as `predict` does (image model 
 shot rows never see a dev photo; LOSO rows train on one signer's photos (+ the other sources) and
 test on the other signer, both ways (`evaluation.signers.folds`, which refuses a fold whose training
 set holds a tested photo). Each photo's landmarks are read once and cached (bench/landmark_cache.py).
-Intervals: 95% Wilson over photos (seeds pooled: n = photos × seeds).
+Intervals: 95% Wilson over photos (seeds pooled: n = photos × seeds). Each row is scored on the
+photos read in 1 view (the crop), `landmarks.VIEWS` (what `predict` reads, with its second look)
+and the 20 `landmarks.TTA_VIEWS`; "head alone" leaves out the image model.
 """
 
 from __future__ import annotations
@@ -40,7 +44,6 @@ class Recipe:
     synthetic: int = 0  # synthetic hands per pose
     copies: int = 0  # 3-D augmented copies
     photos: bool = False  # the other signer's dev photos (LOSO)
-    photo_repeat: int = 10
 
 
 RECIPES = [
@@ -84,7 +87,7 @@ def training_set(recipe: Recipe, photos: dict, train: np.ndarray, seed: int) -> 
         pts = _views(photos["points"][train], landmarks.VIEWS)
         found = landmarks.views_found(pts)
         flat, letters = pts[found], np.repeat(photos["letter"][train][:, None], pts.shape[1], 1)[found]
-        parts.append((np.tile(flat, (recipe.photo_repeat, 1, 1)), np.tile(letters, recipe.photo_repeat)))
+        parts.append((np.tile(flat, (hand_head.PHOTO_REPEAT, 1, 1)), np.tile(letters, hand_head.PHOTO_REPEAT)))
     return np.concatenate([p for p, _ in parts]), np.concatenate([y for _, y in parts])
 
 
