@@ -72,11 +72,12 @@ def test_photo_preprocessing_gives_landmarks_only_when_there_is_a_hand() -> None
 def test_tilted_views_are_turned_back_into_the_untilted_frame() -> None:
     """A tilted view's joints are read in a turned image and turned back: they land where the
     untilted view's do, so the hand's orientation (which tells G from Q, H from U) is kept."""
-    points = preprocess(as_photo(example("L"))).hand_points
-    crop = points[landmarks.VIEWS.index("crop")]
+    points = preprocess(as_photo(example("L")), views=landmarks.TTA_VIEWS).hand_points
+    assert points is not None and points.shape == (len(landmarks.TTA_VIEWS), 21, 3)
+    crop = points[landmarks.TTA_VIEWS.index("crop")]
     hand_size = np.ptp(crop[:, :2], axis=0).max()
     for tilt in (t for t in landmarks.TILTS if t):
-        tilted = points[landmarks.VIEWS.index(f"crop tilted {tilt:+d}°")]
+        tilted = points[landmarks.TTA_VIEWS.index(f"crop tilted {tilt:+d}°")]
         # ~1% of the hand's size apart; left turned, a 15° tilt moves them ~7%
         assert np.linalg.norm(tilted[:, :2] - crop[:, :2], axis=1).mean() < 0.03 * hand_size
 
@@ -267,3 +268,46 @@ def test_the_cli_says_what_it_made_of_a_photo(headed_artifact: Path, tiny_artifa
     assert lines[2].endswith("[no hand found, centre crop]")
     assert main(["predict", str(tiny_artifact), str(photo)]) == 0
     assert capsys.readouterr().out.strip().endswith("[hand found]")  # no head: no landmarks taken
+
+
+def test_a_head_made_for_other_landmark_features_is_a_clear_error(headed_artifact: Path) -> None:
+    """A head saved before the features changed would fail on its first photo; loading says why."""
+    import keras
+
+    inputs = keras.Input((landmarks.N_FEATURES - 40,))
+    old = keras.Model(inputs, keras.layers.Dense(labels.N_CLASSES, activation="softmax")(inputs))
+    old.save(headed_artifact / artifact.HEAD_FILE)
+    with pytest.raises(ArtifactError, match="add-hand-head"):
+        artifact.load(headed_artifact)
+
+
+def test_add_hand_head_replaces_a_head_made_for_other_features(headed_artifact: Path, tmp_path: Path) -> None:
+    """The command the error names must work on the artifact it refused."""
+    import keras
+
+    from signlens.cli.main import main
+    from tests.synthetic import write_csv
+
+    hands = write_csv(tmp_path / "hands.csv", np.stack([example(c) for c in labels.LETTERS]),
+                      np.arange(labels.N_CLASSES))
+    inputs = keras.Input((landmarks.N_FEATURES - 40,))
+    keras.Model(inputs, keras.layers.Dense(labels.N_CLASSES)(inputs)).save(headed_artifact / artifact.HEAD_FILE)
+    main(["add-hand-head", str(headed_artifact), "--data", str(hands), "--per-letter", "1", "--synthetic", "1"])
+    art = artifact.load(headed_artifact)
+    assert art.hand_head.input_shape[1:] == (landmarks.N_FEATURES,)
+    assert art.meta["config"]["hand_head_synthetic"] == 1 and art.meta["hand_head"]["n_synthetic"] > 0
+
+
+def test_a_hand_no_view_sees_is_looked_for_again_turned(monkeypatch) -> None:
+    """Small, dark hands the landmark model misses upright it often finds turned a little: a miss
+    in every view costs a second look, whose joints stand for the upright crop's."""
+    photo = as_photo(example("L"))
+    upright = preprocess(photo).hand_points
+    monkeypatch.setattr(landmarks, "_tilted_points",
+                        lambda rgb, degrees, real_tilted=landmarks._tilted_points:
+                        None if degrees == 0 else real_tilted(rgb, degrees))
+    again = preprocess(photo).hand_points
+    assert again is not None and landmarks.views_found(again[None]).sum() == 1
+    seen = again[landmarks.views_found(again[None])[0]][0]
+    hand_size = np.ptp(upright[0, :, :2], axis=0).max()
+    assert np.linalg.norm(seen[:, :2] - upright[0, :, :2], axis=1).mean() < 0.05 * hand_size

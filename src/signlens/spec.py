@@ -24,8 +24,10 @@ PREPROCESS_SPEC: dict[str, Any] = {
     "resize, hand/background intensities matched to Sign-MNIST (normalize), Gaussian blur sigma 0.5 "
     "to match its sharpness",
     "hand_points": "photos, for an artifact's hand-landmark head: 21 MediaPipe hand landmarks in each "
-    "of landmarks.VIEWS (the crop, 1.16x wider; its plain 28x28 gray upscaled; each also tilted "
-    "by landmarks.TILTS, joints turned back, and mirrored), where the landmark model sees a hand",
+    "of landmarks.VIEWS (the crop, 1.16x wider; its plain 28x28 gray upscaled), where the landmark "
+    "model sees a hand; the head reads landmarks.features (wrist-relative joints over the palm "
+    "triangle's mean side, pairwise 2-D joint distances, 2-D bone directions) of each view and "
+    "pools the views",
 }
 
 #: The artifact directory's format and file names (models/artifact.py documents each file).

@@ -55,18 +55,30 @@ def _add_hand_head(args: argparse.Namespace) -> None:
     from signlens.models import artifact
     from signlens.training import head as hand_head
 
-    art = artifact.load(path)  # a clear error for a broken artifact, before any work
-    config = dict(art.meta.get("config", {}))
+    # A clear error for a broken artifact, before any work; the head it may have is not loaded:
+    # it is being replaced, and may be one made for older landmark features.
+    meta = artifact.read_meta(path)
+    name, old_version = meta.get("name", path.name), meta.get("version", "unversioned")
+    config = dict(meta.get("config", {}))
     seed = args.seed if args.seed is not None else int(config.get("seed", 0))
     data = load(args.data, "train")
-    per_letter = args.per_letter if args.per_letter is not None else hand_head.PER_LETTER
-    head = hand_head.train(data, seed, per_letter)
+    # Unset options follow the artifact's config, so `add-hand-head` rebuilds what it describes.
+    recipe = {"hand_head_per_letter": args.per_letter, "hand_head_synthetic": args.synthetic,
+              "hand_head_augment": args.augment, "hand_head_photos": args.photos}
+    defaults = {"hand_head_per_letter": hand_head.PER_LETTER, "hand_head_synthetic": 0,
+                "hand_head_augment": 0, "hand_head_photos": None}
+    recipe = {k: v if v is not None else config.get(k, defaults[k]) for k, v in recipe.items()}
+    photos = load(recipe["hand_head_photos"]) if recipe["hand_head_photos"] else None
+    head = hand_head.train(data, seed, recipe["hand_head_per_letter"], synthetic=recipe["hand_head_synthetic"],
+                           copies=recipe["hand_head_augment"], photos=photos)
     version = artifact.save_hand_head(path, head.model, head.record)
     # The artifact's config now says what `signlens train` would have to do to rebuild it.
-    artifact.update_meta(path, config={**config, "hand_head": True, "hand_head_per_letter": per_letter})
+    artifact.update_meta(path, config={**config, "hand_head": True, **recipe})
     r = head.record
-    print(f"{art.name}: hand-landmark head trained on {r['n_images']} {Path(data.source).name} images "
-          f"(train accuracy {r['train_accuracy']:.2%}, {r['seconds']:.0f}s); version {art.version} -> {version}")
+    print(f"{name}: hand-landmark head trained on {r['n_images']} {Path(data.source).name} images, "
+          f"{r['n_synthetic']} synthetic hands, {len(photos) if photos else 0} photos, {r['augmented_copies']} "
+          f"3-D augmented copies (train accuracy {r['train_accuracy']:.2%}, {r['seconds']:.0f}s); "
+          f"version {old_version} -> {version}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -76,6 +88,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     h.add_argument("--data", help="training data (default: the vendored Sign-MNIST train split)")
     h.add_argument("--per-letter", type=int, help="training images per letter to take landmarks of "
                    "(default: the training config's hand_head_per_letter)")
+    h.add_argument("--synthetic", type=int, help="synthetic hands per handshape variant (default: the config's "
+                   "hand_head_synthetic)")
+    h.add_argument("--augment", type=int, help="3-D augmented copies of the landmarks (default: the config's "
+                   "hand_head_augment)")
+    h.add_argument("--photos", help="real photos <DIR>/<LETTER>/*.jpg the head also learns from (default: the "
+                   "config's hand_head_photos)")
     h.add_argument("--seed", type=int, help="default: the seed the artifact was trained with")
     h.set_defaults(func=_add_hand_head)
 

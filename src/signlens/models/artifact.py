@@ -153,4 +153,9 @@ def _load_head(head_path: Path) -> keras.Model | None:
         raise ArtifactError(f"{head_path}: cannot load the hand-landmark head ({type(exc).__name__}: {exc})") from None
     if tuple(head.output_shape[1:]) != (labels.N_CLASSES,):
         raise ArtifactError(f"{head_path}: head outputs {head.output_shape[1:]}, expected ({labels.N_CLASSES},)")
+    from signlens.vision.landmarks import N_FEATURES  # OpenCV: only for artifacts with a head
+
+    if tuple(head.input_shape[1:]) != (N_FEATURES,):  # made before the landmark features last changed
+        raise ArtifactError(f"{head_path}: the hand-landmark head reads {head.input_shape[1:]} features, this "
+                            f"signlens makes ({N_FEATURES},): rebuild it with `signlens add-hand-head`")
     return head

@@ -43,6 +43,9 @@ class TrainConfig:
     domain_augment: bool = False  # photo-domain look (background, lighting, scale, blur): domain.py
     hand_head: bool = False  # also train a hand-landmark head for photos (hand_head.py)
     hand_head_per_letter: int = 400  # Sign-MNIST training images per letter it learns from
+    hand_head_synthetic: int = 0  # + this many kinematic hands per handshape variant (handshapes.py)
+    hand_head_augment: int = 0  # + this many 3-D augmented copies of its landmarks (landmark_augment.py)
+    hand_head_photos: str | None = None  # + real photos (<DIR>/<LETTER>/*.jpg) it also learns from
     early_stopping: bool = False
     monitor: str = "val_loss"
     patience: int = 3
@@ -64,6 +67,8 @@ class TrainConfig:
             (self.batch_size > 0, "batch_size must be > 0"),
             (self.epochs > 0, "epochs must be > 0"),
             (self.hand_head_per_letter > 0, "hand_head_per_letter must be > 0"),
+            (self.hand_head_synthetic >= 0, "hand_head_synthetic must be >= 0"),
+            (self.hand_head_augment >= 0, "hand_head_augment must be >= 0"),
             (self.patience >= 0, "patience must be >= 0"),
             (0.0 <= self.val_fraction < 1.0, "val_fraction must be in [0, 1)"),
             (self.dropout is None or 0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),

@@ -217,7 +217,9 @@ def train(
     )
     if cfg.hand_head:
         # The whole train split: the head is not validated (its job is photos, which no split has).
-        head = hand_head.train(data, cfg.seed, cfg.hand_head_per_letter, progress=bool(verbose != 0))
+        photos = load(cfg.hand_head_photos) if cfg.hand_head_photos else None
+        head = hand_head.train(data, cfg.seed, cfg.hand_head_per_letter, progress=bool(verbose != 0),
+                               synthetic=cfg.hand_head_synthetic, copies=cfg.hand_head_augment, photos=photos)
         artifact.save_hand_head(out_dir, head.model, head.record)
     plots.learning_curves({cfg.model: history}, out_dir / "learning_curves.png")
     shutil.rmtree(checkpoint, ignore_errors=True)  # finished: nothing left to resume

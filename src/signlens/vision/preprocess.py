@@ -113,11 +113,12 @@ def normalize(pixels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def preprocess(image: np.ndarray | bytes, hands: bool = True) -> Preprocessed:
+def preprocess(image: np.ndarray | bytes, hands: bool = True, views: tuple[str, ...] = landmarks.VIEWS) -> Preprocessed:
     """Turn one image (bytes, RGB/RGBA/gray array of any size) into the 28×28 grid the model sees.
 
     `hands=False` skips a photo's hand landmarks (~25 ms on 2 cores), and with them the check of
-    the crop box (locate.py): only a model with a hand-landmark head uses them."""
+    the crop box (locate.py): only a model with a hand-landmark head uses them. `views`: which
+    `landmarks.TTA_VIEWS` to read the hand in (benches compare other sets with the default)."""
     if isinstance(image, (bytes, bytearray, memoryview)):
         image = decode_image(bytes(image))
     image = np.asarray(image)
@@ -136,7 +137,7 @@ def preprocess(image: np.ndarray | bytes, hands: bool = True) -> Preprocessed:
     crop = hand.crop(gray, where.box, found.background)
     pixels = cv2.resize(crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
     soft = cv2.GaussianBlur(normalize(pixels, _hand_mask(found, where)), (0, 0), PHOTO_BLUR_SIGMA)
-    points = landmarks.photo_views(rgb, where.box, pixels) if hands and where.joints is not None else None
+    points = landmarks.photo_views(rgb, where.box, pixels, views) if hands and where.joints is not None else None
     return Preprocessed(soft, where.box, hand_found=where.found, hand_points=points)
 
 
