@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 from signlens import labels  # noqa: E402
 from signlens.data.load import image_files, load  # noqa: E402
 from signlens.evaluation.signers import signer_of  # noqa: E402
-from signlens.models import hand_head  # noqa: E402
+from signlens.training import head as hand_head  # noqa: E402
 from signlens.vision import landmarks  # noqa: E402
 from signlens.vision.preprocess import decode_image, preprocess  # noqa: E402
 

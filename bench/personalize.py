@@ -28,7 +28,8 @@ import numpy as np  # noqa: E402
 from signlens.data import Dataset, load  # noqa: E402
 from signlens.evaluation import signers  # noqa: E402
 from signlens.inference.predictor import Predictor  # noqa: E402
-from signlens.models import artifact, hand_head  # noqa: E402
+from signlens.models import artifact  # noqa: E402
+from signlens.training import head as hand_head  # noqa: E402
 from signlens.training.finetune import finetune  # noqa: E402
 
 

@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from signlens.evaluation import signers  # noqa: E402
-from signlens.models import hand_head  # noqa: E402
+from signlens.training import head as hand_head  # noqa: E402
 from signlens.training import handshapes  # noqa: E402
 from signlens.vision import landmarks  # noqa: E402
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from signlens import labels
-from signlens.models import hand_head
+from signlens.training import head as hand_head
 from signlens.training import handshapes, landmark_augment
 from signlens.vision import landmarks
 
