@@ -165,7 +165,7 @@ def _predict(args: argparse.Namespace) -> None:
                 raise SignlensError(f"{path}: {exc}") from None
         for name, p in zip(names, predictor.predict(images)):
             top = "  ".join(f"{letter} {prob:.1%}" for letter, prob in p.top(3))
-            print(f"{name}: {p.letter}   (top-3: {top}){_photo_note(p.preprocessed)}")
+            print(f"{name}: {p.letter}   (top-3: {top}){_photo_note(p.preprocessed)}" if p.hand else f"{name}: no hand")
 
 
 def _import_tfjs(args: argparse.Namespace) -> None:
@@ -252,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     from signlens.cli import offline as cli_offline
 
     cli_offline.register(sub)
+    from signlens.cli import calibrate as cli_calibrate; cli_calibrate.register(sub)  # noqa: E702
     return p
 
 

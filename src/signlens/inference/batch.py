@@ -46,7 +46,9 @@ def errors_path(output: Path) -> Path:
 
 
 def output_columns(all_probabilities: bool) -> list[str]:
-    return ["id", "letter", "confidence"] + ([f"p_{c}" for c in labels.LETTERS] if all_probabilities else [])
+    """`hand` is last, so the columns before it stay where they were; 0 means "no hand" (the letter is
+    then only the least unlikely one, see Predictor.sees_hand)."""
+    return ["id", "letter", "confidence"] + ([f"p_{c}" for c in labels.LETTERS] if all_probabilities else []) + ["hand"]
 
 
 # --- reading inputs -------------------------------------------------------------------------------
@@ -178,9 +180,9 @@ def run(predictor: Predictor, source: Path, output: Path, *, resume: bool = Fals
             probs = predictor.probabilities(np.stack([p.pixels for p in inputs]),
                                             landmarks.as_array([p.hand_points for p in inputs]))
             best = probs.argmax(1)
-            for i, row, b in zip(ids, probs, best):
+            for i, row, b, pre in zip(ids, probs, best, inputs):
                 extra = [f"{p:.6f}" for p in row] if all_probabilities else []
-                out_w.writerow([i, labels.LETTERS[b], f"{row[b]:.6f}", *extra])
+                out_w.writerow([i, labels.LETTERS[b], f"{row[b]:.6f}", *extra, int(predictor.sees_hand(pre))])
             predicted += len(ids)
             bar.update(len(ids))
         out_f.flush()

@@ -84,6 +84,8 @@ class PredictResponse(BaseModel):
     letter: str
     confidence: float
     probabilities: dict[str, float]
+    hand: bool = Field(description="false: no hand in the image (a photo in which the landmark model found none); "
+                       "`letter` is then only the least unlikely letter and should not be shown as an answer")
     model: str
     version: str
     latency_ms: float
@@ -167,6 +169,7 @@ def _answer(request: Request, served: Any, sub: Input, row: np.ndarray, start: f
         "letter": letter,
         "confidence": float(row[best]),
         "probabilities": {name: float(p) for name, p in zip(labels.LETTERS, row)},
+        "hand": served.predictor.sees_hand(sub),
         "model": served.name,
         "version": served.predictor.version,
         "latency_ms": (time.perf_counter() - start) * 1000,
