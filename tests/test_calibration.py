@@ -150,3 +150,13 @@ def test_replacing_the_head_drops_the_photo_temperature(headed_artifact: Path) -
     artifact.save_calibration(headed_artifact, {"method": "temperature", "temperatures": {"grid": 0.5, "photo": 2.0}})
     artifact.save_hand_head(headed_artifact, art.hand_head, {"test": "replaced"})
     assert Predictor(artifact.load(headed_artifact)).temperatures == {"grid": 0.5, "photo": 1.0}
+
+
+def test_the_shipped_default_carries_both_temperatures() -> None:
+    from signlens.paths import DEFAULT_MODEL
+
+    record = artifact.load(DEFAULT_MODEL).meta["calibration"]
+    # refitted with `signlens calibrate default --photos DIR` whenever the model or its head changes
+    assert set(record["temperatures"]) == {"grid", "photo"}
+    assert record["grid"]["fitted_on"].startswith("grouped validation split of data/sign-mnist/sign_mnist_train")
+    assert set(record["photo"]["loso"]) == {"hand3", "hand4"}

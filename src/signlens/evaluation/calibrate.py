@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from signlens.data import Dataset, load
+from signlens.data.load import portable
 from signlens.data.split import train_val_split
 from signlens.errors import SignlensError
 from signlens.evaluation import calibration
@@ -66,7 +67,7 @@ def grid_validation(art: Artifact) -> Dataset:
 
 def grid_heldout(predictor: Predictor, val: Dataset, split: str) -> Held:
     probs = predictor.with_hands(predictor.probabilities(val.x), calibrated=False)
-    return Held(probs, val.y, f"{split} validation split of {val.source.removesuffix('#val')} "
+    return Held(probs, val.y, f"{split} validation split of {portable(val.source.removesuffix('#val'))} "
                               f"({len(val)} grids, fingerprint {val.fingerprint})")
 
 
@@ -95,7 +96,8 @@ def photo_heldout(predictor: Predictor, photos: Dataset) -> tuple[Held, np.ndarr
     points = photos.hand_points if photos.hand_points is not None else landmarks.as_array([None] * len(photos))
     probs = predictor.with_hands(predictor.probabilities(photos.x), points, calibrated=False)
     who = signers(photos.ids)
-    return Held(probs, photos.y, f"{photos.source} ({len(photos)} photos, signers {', '.join(sorted(set(who)))}, "
+    # the folder's name, not its path: the record ships, and the fingerprint identifies the photos
+    return Held(probs, photos.y, f"{Path(photos.source).name} ({len(photos)} photos, signers {', '.join(sorted(set(who)))}, "
                                  f"fingerprint {photos.fingerprint})"), who
 
 
@@ -109,7 +111,7 @@ def grid_record(held: Held) -> dict[str, Any]:
 
 
 def loso(held: Held, who: np.ndarray) -> dict[str, dict[str, float]]:
-    """Per signer: ECE before, and after a temperature fitted on the other signers only."""
+    """Per signer: ECE and NLL before, and after a temperature fitted on the other signers only."""
     out = {}
     for signer in sorted(set(who)):
         test, fit = who == signer, who != signer
@@ -117,6 +119,8 @@ def loso(held: Held, who: np.ndarray) -> dict[str, dict[str, float]]:
         out[signer] = {"n": int(test.sum()), "temperature_from_others": round(t, 4),
                        "ece_before": round(calibration.ece(held.probs[test], held.y[test]), 4),
                        "ece_after": round(calibration.ece(calibration.temper(held.probs[test], t), held.y[test]), 4),
+                       "nll_before": round(calibration.nll(held.probs[test], held.y[test]), 4),
+                       "nll_after": round(calibration.nll(calibration.temper(held.probs[test], t), held.y[test]), 4),
                        "accuracy": round(float((held.probs[test].argmax(1) == held.y[test]).mean()), 4)}
     return out
 
@@ -132,6 +136,7 @@ def photo_record(held: Held, who: np.ndarray) -> dict[str, Any]:
             "loso": per_signer,
             "loso_ece_before": round(float(np.average([v["ece_before"] for v in per_signer.values()], weights=weights)), 4),
             "loso_ece_after": round(float(np.average([v["ece_after"] for v in per_signer.values()], weights=weights)), 4),
+            "ece_before_in_sample": round(calibration.ece(held.probs, held.y), 4),
             "ece_after_in_sample": round(calibration.ece(calibration.temper(held.probs, t), held.y), 4)}
 
 
