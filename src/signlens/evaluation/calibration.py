@@ -99,8 +99,9 @@ def reliability_diagram(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: 
         width = np.diff(bins.edges)
         ax.bar(bins.edges[:-1], np.nan_to_num(bins.accuracy), width=width, align="edge",
                edgecolor="black", alpha=0.75, label="accuracy")
-        ax.bar(bins.edges[:-1], np.nan_to_num(bins.confidence - bins.accuracy), bottom=np.nan_to_num(bins.accuracy),
-               width=width, align="edge", color="tab:red", alpha=0.3, label="gap to confidence")
+        ax.bar(bins.edges[:-1], np.nan_to_num(np.abs(bins.confidence - bins.accuracy)),
+               bottom=np.nan_to_num(np.fmin(bins.accuracy, bins.confidence)),
+               width=width, align="edge", color="tab:red", alpha=0.3, label="gap to mean confidence")
         ax.plot([0, 1], [0, 1], "k--", linewidth=1)
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy",
                title=f"{name}: ECE {ece(probs, y):.3f} (n={len(y)})")
