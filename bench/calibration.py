@@ -32,8 +32,8 @@ from signlens.data import load  # noqa: E402
 from signlens.evaluation import calibrate, calibration  # noqa: E402
 from signlens.inference.predictor import Predictor  # noqa: E402
 from signlens.models.resolve import resolve  # noqa: E402
-from signlens.vision import landmarks  # noqa: E402
-from signlens.vision.preprocess import Preprocessed  # noqa: E402
+from signlens.vision import hand, landmarks  # noqa: E402
+from signlens.vision.preprocess import Preprocessed, decode_image  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 HOLD_CONFIDENCE = 0.6  # the page's fingerspelling default (serving/settings.py)
@@ -112,6 +112,18 @@ def no_hand(predictor: Predictor, per_kind: int) -> None:
               + (f"   (read as {', '.join(letters)})" if letters else ""))
 
 
+def colour_finder(folder: str | None, per_kind: int) -> None:
+    """The rule for models without a head: the colour-based hand finder alone (vision/hand.py)."""
+    print("\n'no hand' from the colour-based hand finder alone (the rule for models without a head)")
+    if folder:
+        files = sorted(Path(folder).glob("*/*"))
+        missed = sum(not hand.find_hand(decode_image(f.read_bytes())).found for f in files)
+        print(f"{'dev photos (should be 0)':<44} {missed:>3} of {len(files)}")
+    for kind in nonhands.KINDS:
+        said = sum(not hand.find_hand(nonhands.make(kind, seed)).found for seed in range(per_kind))
+        print(f"{kind + ' (should be all)':<44} {said:>3} of {per_kind}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", nargs="?", help="artifact directory (default: the shipped default)")
@@ -128,6 +140,7 @@ def main() -> None:
         if args.photos:
             photos(predictor, art, args.photos)
         no_hand(predictor, args.per_kind)
+        colour_finder(args.photos, args.per_kind)
     print(report.getvalue(), end="")
     (RESULTS / "calibration.txt").write_text(report.getvalue())
 
