@@ -18,8 +18,8 @@ from signlens.cli import console
 from signlens.errors import SignlensError
 
 #: Command-group modules of signlens.cli, in the order `signlens --help` lists their commands.
-COMMAND_GROUPS = ("data", "train", "evaluate", "predict", "spell", "export", "runs", "audit", "monitor", "serve",
-                  "photos", "worker")
+COMMAND_GROUPS = ("data", "train", "evaluate", "calibrate", "predict", "spell", "export", "runs", "audit", "monitor",
+                  "serve", "photos", "worker")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -33,7 +33,8 @@ def _monitor_report(args: argparse.Namespace) -> None:
               f"{drift.FEW_PREDICTIONS}", file=sys.stderr)
     train = load(args.reference, "train")
     sample = np.random.default_rng(0).choice(len(train), size=min(args.reference_size, len(train)), replace=False)
-    confidence = Predictor.from_ref(args.model).probabilities(train.x[sample]).max(axis=1)
+    predictor = Predictor.from_ref(args.model)
+    confidence = predictor.with_hands(predictor.probabilities(train.x[sample])).max(axis=1)  # calibrated, as served
     ref = drift.reference_from(train.x[sample], train.y, confidence)
     checks = drift.compare(ref, current)
     html = drift.write_report(checks, ref, current, Path(args.out))

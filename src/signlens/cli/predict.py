@@ -80,7 +80,7 @@ def _predict(args: argparse.Namespace) -> None:
                 raise SignlensError(f"{path}: {exc}") from None
         for name, p in zip(names, predictor.predict(images)):
             top = "  ".join(f"{letter} {prob:.1%}" for letter, prob in p.top(3))
-            print(f"{name}: {p.letter}   (top-3: {top}){_photo_note(p.preprocessed)}")
+            print(f"{name}: {p.letter}   (top-3: {top}){_photo_note(p.preprocessed)}" if p.hand else f"{name}: no hand")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

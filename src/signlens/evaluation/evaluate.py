@@ -29,7 +29,7 @@ def most_confused(cm: np.ndarray, k: int = 10) -> list[dict[str, Any]]:
 def evaluate(art: Artifact, data: Dataset, out_dir: Path | None = None) -> dict[str, Any]:
     predictor = Predictor(art)
     image_probs = predictor.probabilities(data.x)
-    probs = image_probs if data.hand_points is None else predictor.with_hands(image_probs, data.hand_points)
+    probs = predictor.with_hands(image_probs, data.hand_points)  # combined where landmarks are, calibrated
     pred = probs.argmax(axis=1)
     classes = list(range(labels.N_CLASSES))
     precision, recall, f1, support = precision_recall_fscore_support(

@@ -45,13 +45,15 @@ def errors_path(output: Path) -> Path:
 
 
 def output_columns(all_probabilities: bool) -> list[str]:
-    return ["id", "letter", "confidence"] + ([f"p_{c}" for c in labels.LETTERS] if all_probabilities else [])
+    """`hand` is last, so the columns before it stay where they were; 0 means "no hand" (the letter is
+    then only the least unlikely one, see Predictor.sees_hand)."""
+    return ["id", "letter", "confidence"] + ([f"p_{c}" for c in labels.LETTERS] if all_probabilities else []) + ["hand"]
 
 
 def _output_row(item_id: str, pred: Prediction, all_probabilities: bool) -> list[str]:
     """One output CSV row, in `output_columns` order."""
     extra = [f"{pred.probabilities[c]:.6f}" for c in labels.LETTERS] if all_probabilities else []
-    return [item_id, pred.letter, f"{pred.confidence:.6f}", *extra]
+    return [item_id, pred.letter, f"{pred.confidence:.6f}", *extra, int(pred.hand)]
 
 
 # --- reading inputs -------------------------------------------------------------------------------

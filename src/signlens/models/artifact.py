@@ -3,7 +3,7 @@
     model.keras       the Keras model (loaded with safe_mode=True)
     hand_head.keras   optional: the hand-landmark classifier for photos (hand_head.py), same loading
     signlens.json     format version, labels, preprocessing spec, dataset fingerprint, config,
-                      metrics, model name
+                      metrics, model name; optionally `calibration` (inference/temperature.py)
     history.json      per-epoch training history
     *.png             learning curves and other figures
 """
@@ -79,19 +79,44 @@ def _save_model(model: keras.Model, target: Path) -> None:
     tmp.replace(target)  # never leave a half-written model behind
 
 
-def _version(path: Path) -> str:
-    """Content-addressed: same weights (and head), same version."""
-    if not (path / HEAD_FILE).exists():
-        return file_sha256(path / MODEL_FILE)[:12]
-    both = file_sha256(path / MODEL_FILE) + file_sha256(path / HEAD_FILE)
-    return hashlib.sha256(both.encode()).hexdigest()[:12]
+def content_hash(digests: list[str], temperatures: dict[str, float] | None = None) -> str:
+    """The version formula: the sha256 digests of the model (and head) files, and the calibration
+    temperatures, so one version always gives the same answers with the same confidences."""
+    if len(digests) == 1 and temperatures is None:
+        return digests[0][:12]
+    parts = "".join(digests) + (json.dumps(temperatures, sort_keys=True) if temperatures is not None else "")
+    return hashlib.sha256(parts.encode()).hexdigest()[:12]
+
+
+def _version(path: Path, calibration: dict[str, Any] | None = None) -> str:
+    digests = [file_sha256(path / name) for name in (MODEL_FILE, HEAD_FILE) if (path / name).exists()]
+    return content_hash(digests, calibration["temperatures"] if calibration is not None else None)
 
 
 def save_hand_head(path: Path, head: keras.Model, record: dict[str, Any]) -> str:
-    """Add (or replace) the hand-landmark head of a saved artifact; returns the new version."""
+    """Add (or replace) the hand-landmark head of a saved artifact; returns the new version.
+    The photo temperature was fitted to the old head's answers, so it goes (the grid one stays)."""
     _save_model(head, path / HEAD_FILE)
-    version = _version(path)
-    update_meta(path, hand_head=record, version=version)
+    values: dict[str, Any] = {"hand_head": record}
+    calibration = read_meta(path).get("calibration")
+    if calibration is not None:
+        temps = {k: v for k, v in calibration["temperatures"].items() if k != "photo"}
+        values["calibration"] = calibration = {
+            **calibration, "temperatures": temps,
+            "photo": {"dropped": "the hand-landmark head was replaced; run signlens calibrate again"}}
+    version = _version(path, calibration)
+    update_meta(path, version=version, **values)
+    return version
+
+
+def save_calibration(path: Path, record: dict[str, Any]) -> str:
+    """Store a calibration record (inference/temperature.py) in a saved artifact; returns the new
+    version. The record is checked as `Predictor` will read it, so a bad one never lands."""
+    from signlens.inference.temperature import temperatures
+
+    temperatures({"calibration": record})
+    version = _version(path, record)
+    update_meta(path, calibration=record, version=version)
     return version
 
 

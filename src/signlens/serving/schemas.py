@@ -69,6 +69,8 @@ class PredictResponse(BaseModel):
     letter: str
     confidence: float
     probabilities: dict[str, float]
+    hand: bool = Field(description="false: no hand in the image (a photo in which the landmark model found none); "
+                       "`letter` is then only the least unlikely letter and should not be shown as an answer")
     model: str
     version: str
     latency_ms: float

@@ -25,6 +25,7 @@ from PIL import Image
 
 from signlens import labels
 from signlens.data.fingerprint import file_sha256
+from signlens.models.artifact import content_hash
 from signlens.serving.batching import MicroBatcher
 from signlens.spec import HEAD_FILE, MODEL_FILE
 from signlens.vision import landmarks
@@ -67,7 +68,8 @@ class KnownExamples:
 
 def content_version(art: Artifact) -> str:
     """A hash of the model content loaded, never the version signlens.json claims. For a Keras
-    artifact it is models.artifact's formula over the files, so an untampered one keeps its version."""
+    artifact it is models.artifact's formula over the files (and the temperatures applied), so an
+    untampered one keeps its version."""
     if hasattr(art.model, "sha256"):  # a TFLite backend hashes the bytes it was given
         digests = [m.sha256 for m in (art.model, art.hand_head) if m is not None]
     elif art.path is not None and (art.path / MODEL_FILE).is_file():
@@ -75,7 +77,7 @@ def content_version(art: Artifact) -> str:
     else:  # converted in memory (TF.js): the weights themselves
         digests = [hashlib.sha256(b"".join(np.asarray(w).tobytes() for w in m.get_weights())).hexdigest()
                    for m in (art.model, art.hand_head) if m is not None]
-    return digests[0][:12] if len(digests) == 1 else hashlib.sha256("".join(digests).encode()).hexdigest()[:12]
+    return content_hash(digests, (art.meta.get("calibration") or {}).get("temperatures"))
 
 
 def load_checked(ref: str | None, known: KnownExamples, reference: Predictor | None = None) -> Predictor:

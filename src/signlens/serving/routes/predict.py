@@ -116,7 +116,7 @@ def input_info(sub: Input) -> dict[str, Any]:
 
 def _answer(state: ServerState, recorder: Recorder, served: ServedModel, sub: Input, row: np.ndarray,
             start: float) -> dict[str, Any]:
-    pred = build_prediction(row, served.name, served.predictor.version, sub)
+    pred = build_prediction(row, served.name, served.predictor.version, sub, served.predictor.sees_hand(sub))
     state.metrics.predictions.labels(served.name, pred.letter).inc()
     answer = {
         "id": uuid.uuid4().hex,
@@ -124,6 +124,7 @@ def _answer(state: ServerState, recorder: Recorder, served: ServedModel, sub: In
         "letter": pred.letter,
         "confidence": pred.confidence,
         "probabilities": pred.probabilities,
+        "hand": pred.hand,
         "model": pred.model,
         "version": pred.version,
         "latency_ms": (time.perf_counter() - start) * 1000,

@@ -114,8 +114,9 @@ function show(result, source) {
   $("feedback").hidden = false;
   $("feedback-letter").value = result.letter;
   $("feedback-status").textContent = "";
-  $("result-letter").textContent = result.letter;
-  $("result-confidence").textContent = `${(100 * result.confidence).toFixed(1)}% confident`;
+  $("result-letter").textContent = result.hand === false ? "–" : result.letter;
+  $("result-confidence").textContent = result.hand === false ? "No hand in view: show one letter to the camera." :
+    `${(100 * result.confidence).toFixed(1)}% confident`;
   $("result-meta").textContent = `${result.model} ${result.version} · ${result.latency_ms.toFixed(1)} ms` +
     cropNote(result.input);
   showInput(result.input, source);
@@ -127,7 +128,7 @@ const speller = { candidate: null, since: 0, typed: false };
 
 function spell(result, now) {
   const conf = parseFloat($("hold-conf").value) || 0.6, hold = parseInt($("hold-ms").value, 10) || 800;
-  if (result.confidence < conf) { speller.candidate = null; return; }  // a release: the same letter may follow
+  if (result.hand === false || result.confidence < conf) { speller.candidate = null; return; }  // a release: the same letter may follow
   if (result.letter !== speller.candidate) {
     Object.assign(speller, { candidate: result.letter, since: now, typed: false });
   } else if (!speller.typed && now - speller.since >= hold) {
