@@ -22,7 +22,7 @@ def headed_artifact(tmp_path_factory: pytest.TempPathFactory, tiny_artifact: Pat
     """conftest's headed artifact, made once for this module (no test here changes it)."""
     import shutil
 
-    from signlens.models import hand_head
+    from signlens.training import head as hand_head
 
     points, letters = example_points
     path = tmp_path_factory.mktemp("no-hand") / "headed"

@@ -93,7 +93,7 @@ def reliability_diagram(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: 
     the diagonal a calibrated model would follow, ECE and counts in the legend."""
     from signlens.evaluation import plots
 
-    fig, axes = plots.plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 4.2), squeeze=False)
+    fig, axes = plots.subplots(1, len(curves), figsize=(4.2 * len(curves), 4.2), squeeze=False)
     for ax, (name, (probs, y)) in zip(axes[0], curves.items()):
         bins = reliability_bins(probs, y)
         width = np.diff(bins.edges)
