@@ -66,7 +66,7 @@ def test_the_api_answers_hand_false(headed_artifact: Path) -> None:
     from fastapi.testclient import TestClient
 
     from signlens.serving.app import create_app
-    from signlens.serving.routes import PredictResponse
+    from signlens.serving.schemas import PredictResponse
     from signlens.serving.settings import ServeSettings
 
     with TestClient(create_app(ServeSettings(models=(("headed", str(headed_artifact)),)))) as client:
