@@ -227,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--resume", action="store_true", help="--batch: skip rows already in OUTPUT")
     pr.add_argument("--overwrite", action="store_true", help="--batch: replace an existing OUTPUT")
     pr.add_argument("--all-probabilities", action="store_true", help="--batch: add p_A..p_Y columns")
+    pr.add_argument("--ray", action="store_true", help="--batch: run the model on Ray actors (same output file)")
+    pr.add_argument("--address", help="--ray: Ray cluster HOST:PORT (default: RAY_ADDRESS, else a local Ray)")
     pr.set_defaults(func=_predict)
 
     im = sub.add_parser("import-tfjs", help="convert a TF.js layers model (the seed's) into an artifact")
@@ -252,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     from signlens.cli import offline as cli_offline
 
     cli_offline.register(sub)
+    from signlens.cli import sweep as cli_sweep; cli_sweep.register(sub)  # noqa: E702 (one line: the CLI is being split)
     return p
 
 

@@ -19,8 +19,14 @@ def predict_batch(args: argparse.Namespace) -> None:
 
     if not args.output:
         raise SignlensError("--batch needs -o OUTPUT.csv")
-    s = batch.run(Predictor.from_ref(args.model), Path(args.batch), Path(args.output), resume=args.resume,
-                  overwrite=args.overwrite, all_probabilities=args.all_probabilities)
+    if args.ray:
+        from signlens.inference import batch_ray
+
+        s = batch_ray.run(args.model, Path(args.batch), Path(args.output), address=args.address, resume=args.resume,
+                          overwrite=args.overwrite, all_probabilities=args.all_probabilities)
+    else:
+        s = batch.run(Predictor.from_ref(args.model), Path(args.batch), Path(args.output), resume=args.resume,
+                      overwrite=args.overwrite, all_probabilities=args.all_probabilities)
     print(f"{s.predicted} predicted, {s.errors} errors, {s.skipped} already done -> {s.output}"
           + (f" (errors: {s.errors_file})" if s.errors else ""))
 
