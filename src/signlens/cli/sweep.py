@@ -31,7 +31,9 @@ def _start(args: argparse.Namespace, addr: str | None) -> Sweep:
         return runner.reopen(Path(args.resume), addr)
     if not args.spec:
         raise SignlensError("give a SPEC.toml (see configs/sweeps/) or --resume DIR")
-    spec = sweep_spec.load(args.spec)
+    from signlens.training.config import parse_overrides
+
+    spec = sweep_spec.load(args.spec, parse_overrides(args.set))
     uri = tracking.tracking_uri(args.tracking_uri)
     runner.require_server(uri, addr)
     if addr and addr != "auto":
@@ -108,6 +110,8 @@ def _sweep(args: argparse.Namespace) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("sweep", help="hyperparameter sweep on Ray Tune (local or a cluster); every trial an MLflow run")
     s.add_argument("spec", nargs="?", help="sweep SPEC (TOML; see configs/sweeps/)")
+    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a [fixed] train value of the SPEC (repeatable), e.g. --set epochs=1")
     s.add_argument("--out", help="sweep directory (default: sweeps/<name>-<time>)")
     s.add_argument("--resume", metavar="DIR", help="continue the interrupted sweep in DIR (finished trials are kept)")
     s.add_argument("--address", help="Ray cluster HOST:PORT (default: RAY_ADDRESS, else a local Ray on this machine)")

@@ -7,10 +7,9 @@ from typing import Any
 
 from ray import tune
 
-from signlens.sweep.trial import trial_values
+from signlens.sweep.trial import STOPPED_TAG, trial_values
 
 REDRAW_SECONDS = 10.0
-STOPPED_TAG = "signlens.stopped_early"
 
 
 def fmt(value: Any) -> str:
@@ -68,7 +67,8 @@ class LiveTable(tune.Callback):
 
 
 def mark_stopped(tracking_uri: str, run_id: str) -> bool:
-    """A trial ended while its MLflow run still runs: the scheduler stopped it. Say so in MLflow."""
+    """A trial ended while its MLflow run still runs: the scheduler stopped it and its worker went
+    before saying so (trial.run_trial marks its own stops when it can). Say so in MLflow."""
     if not run_id:
         return False
     from signlens.tracking import store as tracking

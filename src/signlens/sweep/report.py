@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from signlens.sweep.progress import STOPPED_TAG, table
+from signlens.sweep.progress import table
+from signlens.sweep.trial import STOPPED_TAG
 from signlens.sweep.spec import SweepSpec
 
 LINE_STYLES = ("-", "--", ":", "-.")

@@ -118,8 +118,8 @@ def _tune_config(spec: SweepSpec) -> Any:
         from ray.tune.search.basic_variant import BasicVariantGenerator
 
         search_alg = BasicVariantGenerator(random_state=spec.seed)
-    max_t = _max_epochs(spec)
-    scheduler = (ASHAScheduler(time_attr="epoch", max_t=max_t, grace_period=min(spec.grace_period, max_t))
+    max_t = _max_epochs(spec) + 1  # ASHA stops a trial reaching max_t: the last epoch must still finish the run
+    scheduler = (ASHAScheduler(time_attr="epoch", max_t=max_t, grace_period=min(spec.grace_period, max_t - 1))
                  if spec.scheduler == "asha" else FIFOScheduler())
     return tune.TuneConfig(metric=spec.metric, mode=spec.mode, search_alg=search_alg, scheduler=scheduler,
                            num_samples=spec.num_samples, max_concurrent_trials=spec.max_concurrent or None,

@@ -237,7 +237,8 @@ def resolved(spec: SweepSpec) -> dict[str, Any]:
     return {**spec.raw, "sweep": {**sweep, "name": spec.name}, "fixed": spec.base}
 
 
-def load(path: str | Path) -> SweepSpec:
+def load(path: str | Path, overrides: dict[str, str] | None = None) -> SweepSpec:
+    """Read and check a SPEC; `overrides` (`--set key=value`) replace [fixed] values, e.g. a smaller run."""
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text())
@@ -245,4 +246,6 @@ def load(path: str | Path) -> SweepSpec:
         raise SpecError(f"sweep spec not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: invalid TOML: {exc}") from None
+    if overrides:
+        raw["fixed"] = {**raw.get("fixed", {}), **overrides}
     return parse(raw, path)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from signlens.data import Dataset
 
 POINT_KEY = "point"  # the param-space key that holds one [[points]] entry
+STOPPED_TAG = "signlens.stopped_early"  # on the MLflow run of a trial the scheduler (ASHA) stopped
 
 
 def trial_values(config: dict[str, Any]) -> dict[str, Any]:
@@ -104,5 +105,11 @@ def run_trial(config: dict[str, Any], *, data: Dataset, context: dict[str, Any])
                               run_name=f"{context['name']}-{trial_id}", tags=tags,
                               run_file=out_dir / tracking.RUN_FILE, resume=resume) as run:
         callbacks = [run.callback(), _report_callback(context["metric"], run.run_id, out_dir)]
-        result = train(cfg, out_dir, data=data, resume=resume, callbacks=callbacks, verbose=0)
+        try:
+            result = train(cfg, out_dir, data=data, resume=resume, callbacks=callbacks, verbose=0)
+        except SystemExit:  # how Tune ends a trial its scheduler stopped: a stop, not a failure
+            if run.run_id:
+                client.set_tag(run.run_id, STOPPED_TAG, "asha")
+                client.set_terminated(run.run_id, "KILLED")
+            return
         run.finish(result)
