@@ -1,9 +1,10 @@
 """Sweep throughput: a sequential loop in one process vs `signlens sweep` on local Ray, same run.
 
-    .venv/bin/python bench/sweep.py [--epochs 3] [--out bench/results/sweep.txt]
+    .venv/bin/python bench/sweep.py [--epochs 3] [--rows N] [--out bench/results/sweep.txt]
 
 Both run the six trials of configs/sweeps/optimizers.toml (the codelab CNN, one optimizer each at
-its usual learning rate) on the vendored Sign-MNIST train split, each trial an MLflow run (the
+its usual learning rate) on the vendored Sign-MNIST train split (`--rows N`: its first N rows, for a
+busy machine), each trial an MLflow run (the
 loop calls tracking.train_tracked one trial after another; TensorFlow uses every core in it).
 Ray's side is the real CLI in a subprocess, so its figure includes Ray's start-up; that start-up
 and the per-trial overhead (a trial's wall time in Tune minus its training seconds) are stated.
@@ -18,6 +19,7 @@ import csv
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,14 +39,32 @@ def cpu_name() -> str:
         return platform.processor()
 
 
-def sequential(epochs: int, home: Path) -> tuple[float, list[float]]:
+def overrides(epochs: int, data: str | None) -> dict[str, str]:
+    return {"epochs": str(epochs), **({"data": data} if data else {})}
+
+
+def subset(rows: int, home: Path) -> str:
+    """The first `rows` rows of the vendored train split, as a CSV in `home`."""
+    import gzip
+
+    source = ROOT / "data" / "sign-mnist" / "sign_mnist_train.csv.gz"
+    target = home / f"train-{rows}.csv"
+    with gzip.open(source, "rt") as f, open(target, "w") as out:
+        for i, line in enumerate(f):
+            if i > rows:
+                break
+            out.write(line)
+    return str(target)
+
+
+def sequential(epochs: int, data: str | None, home: Path) -> tuple[float, list[float]]:
     """The six trials one after another in this process; wall seconds and each trial's train seconds."""
     os.environ["SIGNLENS_HOME"] = str(home)
     from signlens.data import load
     from signlens.sweep import spec as sweep_spec
     from signlens.tracking import store as tracking
 
-    spec = sweep_spec.load(SPEC, {"epochs": str(epochs)})
+    spec = sweep_spec.load(SPEC, overrides(epochs, data))
     started = time.perf_counter()
     data = load(spec.base["data"], "train")
     train_seconds = []
@@ -55,11 +75,12 @@ def sequential(epochs: int, home: Path) -> tuple[float, list[float]]:
     return time.perf_counter() - started, train_seconds
 
 
-def on_ray(epochs: int, home: Path) -> tuple[float, Path]:
+def on_ray(epochs: int, data: str | None, home: Path) -> tuple[float, Path]:
     out = home / "ray-sweep"
     env = {**os.environ, "SIGNLENS_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "signlens.cli.main", "sweep", str(SPEC), "--set", f"epochs={epochs}",
+    sets = [a for k, v in overrides(epochs, data).items() for a in ("--set", f"{k}={v}")]
+    subprocess.run([sys.executable, "-m", "signlens.cli.main", "sweep", str(SPEC), *sets,
                     "--out", str(out), "--experiment", "bench-ray"], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     return time.perf_counter() - started, out
@@ -108,17 +129,22 @@ def same_output(a: Path, b: Path) -> bool:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--rows", type=int, help="train on the first N rows of the train split (default: all)")
+    p.add_argument("--figure", help="also copy the Ray sweep's sweep.png here")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "sweep.txt"))
     args = p.parse_args()
     home = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
+    data = subset(args.rows, home) if args.rows else None
     startup = ray_startup()
-    ray_wall, sweep_dir = on_ray(args.epochs, home)
-    seq_wall, seq_train = sequential(args.epochs, home)
+    ray_wall, sweep_dir = on_ray(args.epochs, data, home)
+    if args.figure:
+        shutil.copyfile(sweep_dir / "sweep.png", args.figure)
+    seq_wall, seq_train = sequential(args.epochs, data, home)
     walls, trains = ray_overheads(sweep_dir, home)
     n = len(seq_train)
     local_s = predict(False, home / "local.csv")
     ray_s = predict(True, home / "ray.csv")
-    rows = _table(n, args.epochs, seq_wall, seq_train, ray_wall, walls, trains, startup)
+    rows = _table(n, args.epochs, args.rows, seq_wall, seq_train, ray_wall, walls, trains, startup)
     rows += ["", f"predict --batch, full test split ({TEST_SPLIT.name}, CLI wall time incl. start-up):",
              f"  local {local_s:.1f} s   --ray {ray_s:.1f} s   throughput ratio ray/local = {local_s / ray_s:.2f}x   "
              f"outputs equal: {same_output(home / 'local.csv', home / 'ray.csv')}"]
@@ -127,12 +153,12 @@ def main() -> None:
     Path(args.out).write_text(text)
 
 
-def _table(n: int, epochs: int, seq_wall: float, seq_train: list[float], ray_wall: float, walls: list[float],
+def _table(n: int, epochs: int, n_rows: int | None, seq_wall: float, seq_train: list[float], ray_wall: float, walls: list[float],
            trains: list[float], startup: float) -> list[str]:
     per_trial = [w - t for w, t in zip(walls, trains)]
     return [
         f"bench/sweep.py: {n} trials of configs/sweeps/optimizers.toml (codelab CNN, {epochs} epochs each, "
-        "Sign-MNIST train split), each an MLflow run",
+        f"Sign-MNIST train split{f', first {n_rows} rows' if n_rows else ''}), each an MLflow run",
         f"CPU: {cpu_name()}, {os.cpu_count()} cores, SHARED with other helpers' jobs while this ran "
         "(absolute times are noisy; both sides ran in the same session, one after the other)",
         "",

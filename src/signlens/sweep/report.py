@@ -49,7 +49,7 @@ def rows(results: Any, spec: SweepSpec, tracking_uri: str) -> list[TrialRow]:
             state = STATES.get(run.info.status, state)
             if state == "stopped" and STOPPED_TAG not in run.data.tags:
                 state = "error"
-        out.append(TrialRow(str(last.get("trial_id") or Path(result.path).name), trial_values(result.config),
+        out.append(TrialRow(Path(result.path).name, trial_values(result.config),
                             curve, state, run_id, str(result.error or "")[:200],
                             {k: float(last[k]) for k in ("epoch",) if k in last}))
     sign = -1 if spec.mode == "max" else 1

@@ -121,9 +121,16 @@ def _tune_config(spec: SweepSpec) -> Any:
     max_t = _max_epochs(spec) + 1  # ASHA stops a trial reaching max_t: the last epoch must still finish the run
     scheduler = (ASHAScheduler(time_attr="epoch", max_t=max_t, grace_period=min(spec.grace_period, max_t - 1))
                  if spec.scheduler == "asha" else FIFOScheduler())
+    # Without a scheduler a worker can keep TensorFlow imported for its next trial. ASHA's stops end
+    # a trial only at its next report, an epoch later, so its worker cannot be handed on in time.
     return tune.TuneConfig(metric=spec.metric, mode=spec.mode, search_alg=search_alg, scheduler=scheduler,
                            num_samples=spec.num_samples, max_concurrent_trials=spec.max_concurrent or None,
-                           reuse_actors=True)  # a worker keeps TensorFlow imported for its next trial
+                           reuse_actors=spec.scheduler == "fifo", trial_dirname_creator=trial_dirname)
+
+
+def trial_dirname(trial: Any) -> str:
+    """`tune/<trial id>`: the id the table, trials.csv and the MLflow tags show."""
+    return trial.trial_id
 
 
 def _trainable(sweep: Sweep, data: Dataset) -> Any:
