@@ -175,39 +175,55 @@ def _env() -> dict:
     return {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}", "RAY_USAGE_STATS_ENABLED": "0"}
 
 
+def _wait_for_port(port: int, what: str, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"{what} did not start"
+            time.sleep(1)
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """End a process we started in its own session, and everything it started (by its group id)."""
+    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 30)):
+        if _alive_group(proc.pid):
+            os.killpg(proc.pid, sig)
+            try:
+                proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                pass
+
+
 @pytest.fixture()
 def loopback_cluster(tmp_path: Path):
-    """A real two-node Ray cluster on 127.0.0.1 (head + a second `ray start --address` node) and an
-    MLflow server, as a user would run them; everything is stopped afterwards."""
+    """A real two-node Ray cluster on 127.0.0.1 (`ray start --head` + a second `ray start --address`
+    node) and an MLflow server, as a user would run them. Each runs in its own process group, ended
+    by group id afterwards (never `ray stop`, which would end every Ray on the machine)."""
     env = _env()
     ray_bin = str(Path(sys.executable).with_name("ray"))
-    port = free_port()
-    temp = tmp_path / "ray-tmp"
-    head = ["--head", f"--port={port}", "--node-ip-address=127.0.0.1", "--num-cpus=1",
-            "--include-dashboard=false", f"--temp-dir={temp}"]
-    subprocess.run([ray_bin, "start", *head], env=env, check=True, capture_output=True, timeout=300)
-    mlflow_port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port",
-                               str(mlflow_port), "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
-                               "--artifacts-destination", str(tmp_path / "server-artifacts")],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port, mlflow_port = free_port(), free_port()
+    started: list[subprocess.Popen] = []
+
+    def background(*args: str) -> None:
+        started.append(subprocess.Popen(list(args), env=env, start_new_session=True,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     try:
-        subprocess.run([ray_bin, "start", f"--address=127.0.0.1:{port}", "--node-ip-address=127.0.0.1",
-                        "--num-cpus=1"], env=env, check=True, capture_output=True, timeout=300)
-        uri = f"http://127.0.0.1:{mlflow_port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", mlflow_port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "mlflow server did not start"
-                time.sleep(1)
-        yield f"127.0.0.1:{port}", uri, env
+        background(ray_bin, "start", "--block", "--head", f"--port={port}", "--node-ip-address=127.0.0.1",
+                   "--num-cpus=1", "--include-dashboard=false", f"--temp-dir={tmp_path / 'ray'}")
+        background(sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(mlflow_port),
+                   "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
+                   "--artifacts-destination", str(tmp_path / "server-artifacts"))
+        _wait_for_port(port, "ray head")
+        background(ray_bin, "start", "--block", f"--address=127.0.0.1:{port}", "--node-ip-address=127.0.0.1",
+                   "--num-cpus=1")
+        _wait_for_port(mlflow_port, "mlflow server")
+        yield f"127.0.0.1:{port}", f"http://127.0.0.1:{mlflow_port}", env
     finally:
-        server.terminate()
-        server.wait(timeout=60)
-        subprocess.run([ray_bin, "stop", "--force"], env=env, capture_output=True, timeout=120)
+        for proc in reversed(started):
+            _stop_group(proc)
 
 
 @pytest.mark.slow
@@ -216,7 +232,9 @@ def test_sweep_on_a_two_node_loopback_cluster(loopback_cluster, small_csv: Path,
     import ray
 
     ray.init(address=address)
-    nodes = [n for n in ray.nodes() if n["Alive"]]
+    deadline = time.monotonic() + 180
+    while len(nodes := [n for n in ray.nodes() if n["Alive"]]) < 2 and time.monotonic() < deadline:
+        time.sleep(2)  # the second node is still joining
     ray.shutdown()
     assert len(nodes) == 2 and {n["NodeManagerAddress"] for n in nodes} == {"127.0.0.1"}
     spec = write_spec(tmp_path / "tiny.toml", small_csv)
