@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -208,11 +210,13 @@ def loopback_cluster(tmp_path: Path):
     started: list[subprocess.Popen] = []
 
     def background(*args: str) -> None:
-        started.append(subprocess.Popen(list(args), env=env, start_new_session=True,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        log = open(tmp_path / f"{Path(args[0]).name}-{len(started)}.log", "w")
+        started.append(subprocess.Popen(list(args), env=env, start_new_session=True, stdout=log, stderr=log))
+    # Ray's socket paths live under its temp dir and must stay short (108 bytes): not under tmp_path.
+    ray_temp = tempfile.mkdtemp(prefix="rt-", dir="/tmp")
     try:
         background(ray_bin, "start", "--block", "--head", f"--port={port}", "--node-ip-address=127.0.0.1",
-                   "--num-cpus=1", "--include-dashboard=false", f"--temp-dir={tmp_path / 'ray'}")
+                   "--num-cpus=1", "--include-dashboard=false", f"--temp-dir={ray_temp}")
         background(sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(mlflow_port),
                    "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
                    "--artifacts-destination", str(tmp_path / "server-artifacts"))
@@ -224,6 +228,7 @@ def loopback_cluster(tmp_path: Path):
     finally:
         for proc in reversed(started):
             _stop_group(proc)
+        shutil.rmtree(ray_temp, ignore_errors=True)
 
 
 @pytest.mark.slow
