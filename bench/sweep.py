@@ -167,8 +167,10 @@ def _table(n: int, epochs: int, n_rows: int | None, seq_wall: float, seq_train: 
         f"{'signlens sweep, local Ray':34}{ray_wall:9.1f}{3600 * n / ray_wall:13.1f}{seq_wall / ray_wall:14.2f}x",
         "",
         f"sequential: training {sum(seq_train):.1f} s of {seq_wall:.1f} s (TensorFlow on all cores, one trial at a time)",
-        f"Ray: start-up {startup:.1f} s (ray.init alone); trials ran {len(walls)} at a time up to the cores; "
-        f"training {sum(trains):.1f} s summed over trials",
+        f"Ray: start-up {startup:.1f} s (ray.init alone); one trial per core ({os.cpu_count()} at a time, "
+        f"TensorFlow pinned to 1 thread each); training {sum(trains):.1f} s summed over its {len(walls)} trials",
+        f"per-trial training: sequential (all cores) {sum(seq_train) / max(1, len(seq_train)):.1f} s, "
+        f"Ray (1 core) {sum(trains) / max(1, len(trains)):.1f} s",
         f"Ray per-trial overhead (trial wall in Tune - its training seconds): median "
         f"{sorted(per_trial)[len(per_trial) // 2]:.1f} s, max {max(per_trial):.1f} s" if per_trial else "",
     ]

@@ -49,6 +49,8 @@ def start(addr: str | None, num_cpus: int | None = None) -> None:
     if addr:
         if addr != "auto":
             check_reachable(addr)
+        # `ray start` (2.60) requires a token by default; a client only sends it in token mode.
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
         ray.init(address=addr, **quiet)
     else:
         ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
