@@ -233,20 +233,15 @@ def loopback_cluster(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_sweep_on_a_two_node_loopback_cluster(loopback_cluster, small_csv: Path, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sweep_on_a_two_node_loopback_cluster(loopback_cluster, small_csv: Path, tmp_path: Path) -> None:
     address, uri, env = loopback_cluster
-    import ray
-
-    monkeypatch.setenv("RAY_AUTH_MODE", "token")  # `ray start` clusters require Ray's token
-    ray.init(address=address)
-    deadline = time.monotonic() + 180
-    while len(nodes := [n for n in ray.nodes() if n["Alive"]]) < 2 and time.monotonic() < deadline:
-        time.sleep(2)  # the second node is still joining
-    ray.shutdown()
-    # (`ray start` replaces --node-ip-address=127.0.0.1 by this host's address: Ray 2.60 does that
-    # on purpose, services.resolve_ip_for_localhost; both nodes are still this one machine.)
-    assert len(nodes) == 2
+    # Both nodes joined (`ray start` replaces --node-ip-address=127.0.0.1 by this host's address, on
+    # purpose in Ray 2.60: services.resolve_ip_for_localhost; both are still this one machine).
+    count = ("import ray, time; ray.init(address='%s'); t = time.monotonic()\n"
+             "while len([n for n in ray.nodes() if n['Alive']]) < 2 and time.monotonic() - t < 180: time.sleep(2)\n"
+             "print(len([n for n in ray.nodes() if n['Alive']]))" % address)
+    nodes = subprocess.run([sys.executable, "-c", count], env=env, capture_output=True, text=True, timeout=300)
+    assert nodes.stdout.strip().splitlines()[-1:] == ["2"], nodes.stderr[-2000:]
     spec = write_spec(tmp_path / "tiny.toml", small_csv)
     out = tmp_path / "sweep"
     proc = _cli("sweep", str(spec), "--out", str(out), "--address", address, "--tracking-uri", uri, env=env,
