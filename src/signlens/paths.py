@@ -43,3 +43,8 @@ def redis_url() -> str:
 
 def admin_token_from_env() -> str | None:
     return os.environ.get("SIGNLENS_ADMIN_TOKEN") or None
+
+
+def ray_address_from_env() -> str | None:
+    """RAY_ADDRESS: the Ray cluster `signlens sweep` and `predict --ray` use instead of a local one."""
+    return os.environ.get("RAY_ADDRESS") or None

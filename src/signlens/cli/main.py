@@ -19,7 +19,7 @@ from signlens.errors import SignlensError
 
 #: Command-group modules of signlens.cli, in the order `signlens --help` lists their commands.
 COMMAND_GROUPS = ("data", "train", "evaluate", "calibrate", "predict", "spell", "export", "runs", "audit", "monitor",
-                  "serve", "photos", "worker")
+                  "serve", "photos", "worker", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -46,11 +46,17 @@ def _predict_batch(args: argparse.Namespace) -> None:
     if not Path(args.batch).exists():
         raise SignlensError(f"{args.batch}: no such file or directory")
     console.import_tensorflow()
-    from signlens.inference import batch
-    from signlens.inference.predictor import Predictor
+    if args.ray:
+        from signlens.inference import batch_ray
 
-    s = batch.run(Predictor.from_ref(args.model), Path(args.batch), Path(args.output), resume=args.resume,
-                  overwrite=args.overwrite, all_probabilities=args.all_probabilities)
+        s = batch_ray.run(args.model, Path(args.batch), Path(args.output), address=args.address, resume=args.resume,
+                          overwrite=args.overwrite, all_probabilities=args.all_probabilities)
+    else:
+        from signlens.inference import batch
+        from signlens.inference.predictor import Predictor
+
+        s = batch.run(Predictor.from_ref(args.model), Path(args.batch), Path(args.output), resume=args.resume,
+                      overwrite=args.overwrite, all_probabilities=args.all_probabilities)
     print(f"{s.predicted} predicted, {s.errors} errors, {s.skipped} already done -> {s.output}"
           + (f" (errors: {s.errors_file})" if s.errors else ""))
 
@@ -92,4 +98,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     pr.add_argument("--resume", action="store_true", help="--batch: skip rows already in OUTPUT")
     pr.add_argument("--overwrite", action="store_true", help="--batch: replace an existing OUTPUT")
     pr.add_argument("--all-probabilities", action="store_true", help="--batch: add p_A..p_Y columns")
+    pr.add_argument("--ray", action="store_true", help="--batch: run the model on Ray actors (same output file)")
+    pr.add_argument("--address", help="--ray: Ray cluster HOST:PORT (default: RAY_ADDRESS, else a local Ray)")
     pr.set_defaults(func=_predict)
