@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import numpy as np
 
 FIT = """
@@ -31,6 +33,7 @@ def _head_weights(case: str, out: Path) -> np.ndarray:
     return np.load(out)
 
 
+@pytest.mark.slow  # two fresh processes, each importing TensorFlow: ~20 s
 def test_head_weights_do_not_depend_on_what_ran_before(tmp_path: Path) -> None:
     alone = _head_weights("alone", tmp_path / "alone.npy")
     after_train = _head_weights("after-train", tmp_path / "after.npy")
