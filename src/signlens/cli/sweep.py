@@ -44,17 +44,19 @@ def _start(args: argparse.Namespace, addr: str | None) -> Sweep:
 
 def _fetch_artifacts(sweep: Sweep, trials: list[TrialRow]) -> None:
     """On a cluster the trials' artifacts live in the MLflow server: bring them to the sweep dir."""
+    from signlens.tracking import registry
     from signlens.tracking import store as tracking
 
     for t in trials:
         target = sweep.dir / "trials" / t.trial_id
         if t.state == "done" and not target.exists():
-            cached, _ = tracking.download(f"runs:/{t.run_id}/{tracking.ARTIFACT_PATH}", sweep.state["tracking_uri"])
+            cached, _ = registry.download(f"runs:/{t.run_id}/{tracking.ARTIFACT_PATH}", sweep.state["tracking_uri"])
             shutil.copytree(cached, target)
 
 
 def _finish(sweep: Sweep, trials: list[TrialRow], register_best: bool) -> None:
     from signlens.sweep import report
+    from signlens.tracking import registry
     from signlens.tracking import store as tracking
 
     spec = sweep.spec
@@ -84,7 +86,7 @@ def _finish(sweep: Sweep, trials: list[TrialRow], register_best: bool) -> None:
     if register_best:
         if top is None:
             raise SignlensError("--register-best: no trial finished, nothing to register")
-        mv = tracking.register_version(c, top.run_id)
+        mv = registry.register_version(c, top.run_id)
         print(f"registered trial {top.trial_id} (run {top.run_id}, {spec.metric} {top.metric:.4f}) "
               f"as {mv.name} version {mv.version}")
 

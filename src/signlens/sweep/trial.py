@@ -85,6 +85,7 @@ def run_trial(config: dict[str, Any], *, data: Dataset, context: dict[str, Any])
     _pin_threads(context["cpus_per_trial"])
     from ray import tune
 
+    from signlens.tracking import runs
     from signlens.tracking import store as tracking
     from signlens.training import config as train_config
     from signlens.training.train import CHECKPOINT_DIR, train
@@ -101,9 +102,9 @@ def run_trial(config: dict[str, Any], *, data: Dataset, context: dict[str, Any])
     tags = {"mlflow.parentRunId": context["parent_run_id"], "signlens.sweep_id": context["sweep_id"],
             "signlens.sweep_name": context["name"], "signlens.trial_id": trial_id,
             **{f"sweep.{k}": str(v) for k, v in values.items()}}
-    with tracking.TrainingRun(cfg, data, context["experiment"], context["tracking_uri"],
+    with runs.TrainingRun(cfg, data, context["experiment"], context["tracking_uri"],
                               run_name=f"{context['name']}-{trial_id}", tags=tags,
-                              run_file=out_dir / tracking.RUN_FILE, resume=resume) as run:
+                              run_file=out_dir / runs.RUN_FILE, resume=resume) as run:
         callbacks = [run.callback(), _report_callback(context["metric"], run.run_id, out_dir)]
         try:
             result = train(cfg, out_dir, data=data, resume=resume, callbacks=callbacks, verbose=0)
