@@ -66,15 +66,24 @@ def example_points() -> tuple[np.ndarray, np.ndarray]:
     return points, np.array([i for p, i in found if p is not None])
 
 
-@pytest.fixture()
-def headed_artifact(tmp_path: Path, tiny_artifact: Path, example_points) -> Path:
-    """The tiny artifact with a hand-landmark head trained on the example hands' landmarks."""
+@pytest.fixture(scope="session")
+def _headed_once(tmp_path_factory: pytest.TempPathFactory, tiny_artifact: Path, example_points) -> Path:
+    """The head is trained once a session; each test gets its own copy of the artifact."""
     from signlens.models import artifact
     from signlens.training import head as hand_head
 
     points, letters = example_points
-    path = tmp_path / "headed"
+    path = tmp_path_factory.mktemp("headed") / "headed"
     shutil.copytree(tiny_artifact, path)
     head = hand_head.fit(np.repeat(points, 8, axis=0), np.repeat(letters, 8), seed=0, epochs=30)
     artifact.save_hand_head(path, head, {"test": True})
+    return path
+
+
+@pytest.fixture()
+def headed_artifact(tmp_path: Path, _headed_once: Path) -> Path:
+    """The tiny artifact with a hand-landmark head trained on the example hands' landmarks (a copy
+    a test may change)."""
+    path = tmp_path / "headed"
+    shutil.copytree(_headed_once, path)
     return path
