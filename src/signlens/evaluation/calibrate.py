@@ -10,7 +10,8 @@
   distribution that is tempered (`Predictor.with_hands`).
 
 Both need predictions the model made on data it did not learn from: a folder of photos its head
-was trained on is refused (`check_unseen`).
+was trained on is refused (`check_unseen`), unless it is exactly the set the head records learning
+from; then each signer's predictions come from a head refit without them (loso_refit.py).
 """
 
 from __future__ import annotations
