@@ -49,7 +49,8 @@ def _recipe(art: Artifact) -> dict:
                             "leave-one-signer-out (retrain it with signlens add-hand-head)")
     return {"seed": int(record["seed"]), "per_letter": int(record["per_letter"]),
             "synthetic": int(record.get("synthetic_per_pose", 0)), "copies": int(record.get("augmented_copies", 0)),
-            "epochs": int(record.get("epochs", hand_head.EPOCHS)), "members": int(record.get("members", hand_head.MEMBERS))}
+            "epochs": int(record.get("epochs", hand_head.EPOCHS)),
+            "members": int(record.get("members", hand_head.MEMBERS))}
 
 
 def _training_data(art: Artifact) -> Dataset:
