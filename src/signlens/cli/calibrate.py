@@ -51,7 +51,8 @@ def _calibrate(args: argparse.Namespace) -> None:
         for signer, v in parts["photo"]["loso"].items():
             _report(f"photos {signer}", v, f"temperature {v['temperature_from_others']} fitted on the other signers")
         print(f"photos (LOSO, weighted by signer): ECE {parts['photo']['loso_ece_before']:.4f} -> "
-              f"{parts['photo']['loso_ece_after']:.4f}; shipped temperature {parts['photo']['temperature']} "
+              f"{parts['photo']['loso_ece_after']:.4f}, NLL {parts['photo']['loso_nll_before']:.4f} -> "
+              f"{parts['photo']['loso_nll_after']:.4f}; shipped temperature {parts['photo']['temperature']} "
               f"(fitted on all {parts['photo']['n']} photos{', LOSO refit predictions' if refit else ''})")
     elif art.hand_head is not None and "photo" not in parts:
         print("note: no --photos: the photo path (image model × head) stays uncalibrated")
@@ -62,8 +63,9 @@ def _calibrate(args: argparse.Namespace) -> None:
 
 
 def _report(what: str, part: dict[str, Any], where: str) -> None:
+    nll = f"  NLL {part['nll_before']:.4f} -> {part['nll_after']:.4f}" if "nll_before" in part else ""
     print(f"{what:<14} n={part['n']:<5} accuracy {part['accuracy']:.4f}  ECE {part['ece_before']:.4f} -> "
-          f"{part['ece_after']:.4f}  ({where})")
+          f"{part['ece_after']:.4f}{nll}  ({where})")
 
 
 def _diagram(held: Any, temperature: float, path: Path, title: str) -> None:

@@ -137,6 +137,8 @@ def photo_record(held: Held, who: np.ndarray) -> dict[str, Any]:
             "loso": per_signer,
             "loso_ece_before": round(float(np.average([v["ece_before"] for v in per_signer.values()], weights=weights)), 4),
             "loso_ece_after": round(float(np.average([v["ece_after"] for v in per_signer.values()], weights=weights)), 4),
+            "loso_nll_before": round(float(np.average([v["nll_before"] for v in per_signer.values()], weights=weights)), 4),
+            "loso_nll_after": round(float(np.average([v["nll_after"] for v in per_signer.values()], weights=weights)), 4),
             "ece_before_in_sample": round(calibration.ece(held.probs, held.y), 4),
             "ece_after_in_sample": round(calibration.ece(calibration.temper(held.probs, t), held.y), 4)}
 
