@@ -5,7 +5,9 @@
 Grids: the temperature is fitted on the model's own grouped validation split of the *training*
 split (never the test split); the Sign-MNIST test split is only measured, with that temperature.
 Photos: leave-one-signer-out: each signer's ECE uses a temperature fitted on the other signer's
-photos only. MODEL's stored calibration is ignored: everything starts from raw answers. 15
+photos only. When MODEL's head learnt from these very photos (the shipped default), each signer's
+predictions come from a head refit with the recorded recipe without that signer's photos
+(evaluation/loso_refit.py: two refits, ~5 min each on 2 cores), as `signlens calibrate` fits them. MODEL's stored calibration is ignored: everything starts from raw answers. 15
 equal-width bins. The ECE a perfectly calibrated model would still show on so few photos (its
 sampling noise) is printed beside it. "No hand": how often it is said on the dev photos and the
 committed examples (should be never) and on made-up non-hands (should be always).
@@ -29,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from tests import nonhands  # noqa: E402
 
 from signlens.data import load  # noqa: E402
-from signlens.evaluation import calibrate, calibration  # noqa: E402
+from signlens.evaluation import calibrate, calibration, loso_refit  # noqa: E402
 from signlens.inference.predictor import Predictor  # noqa: E402
 from signlens.models.resolve import resolve  # noqa: E402
 from signlens.vision import hand, landmarks  # noqa: E402
@@ -74,10 +76,13 @@ def grids(predictor: Predictor, art) -> None:
 
 def photos(predictor: Predictor, art, folder: str) -> None:
     data = load(folder)
-    held, who = calibrate.photo_heldout(predictor, data)
+    refit = loso_refit.head_trained_on(art, data)
+    held, who = (loso_refit.heldout(art, predictor, data, progress=False) if refit
+                 else calibrate.photo_heldout(predictor, data))
     rec = calibrate.photo_record(held, who)
     loso_probs = np.empty_like(held.probs)
-    print(f"\nphotos: {held.data}; leave-one-signer-out")
+    print(f"\nphotos: {held.data}; leave-one-signer-out"
+          + ("\n(the head learnt these photos: every figure below is on LOSO refit predictions)" if refit else ""))
     print(f"{'tested signer':<14} {'n':>4} {'accuracy':>9} {'T (other signer)':>17} {'ECE before':>11} "
           f"{'ECE after':>10} {'noise floor':>12} {'NLL before/after':>17} {f'conf>={HOLD_CONFIDENCE} before/after':>24}")
     for signer, v in rec["loso"].items():
@@ -88,11 +93,13 @@ def photos(predictor: Predictor, art, folder: str) -> None:
               f"{v['ece_after']:>10.4f} {noise_floor(loso_probs[m], v['n']):>12.4f} "
               f"{v['nll_before']:>8.3f} / {v['nll_after']:.3f} {above[0]:>14.0%} / {above[1]:.0%}")
     print(f"{'both (weighted)':<14} {rec['n']:>4} {'':>9} {'':>17} {rec['loso_ece_before']:>11.4f} {rec['loso_ece_after']:>10.4f}")
-    print(f"shipped photo temperature (fitted on all {rec['n']}): {rec['temperature']}; in-sample ECE "
-          f"{calibration.ece(held.probs, held.y):.4f} -> {rec['ece_after_in_sample']:.4f} (not a held-out figure)")
+    print(f"shipped photo temperature (fitted on all {rec['n']}{' LOSO refit predictions' if refit else ''}): "
+          f"{rec['temperature']}; in-sample ECE {calibration.ece(held.probs, held.y):.4f} -> "
+          f"{rec['ece_after_in_sample']:.4f} (the temperature's own fit, not a held-out figure)")
     calibration.reliability_diagram(
         {"before": (held.probs, held.y), "after, leave-one-signer-out": (loso_probs, held.y)},
-        RESULTS / "reliability-photos.png", f"{art.name} ({art.version}): {Path(folder).name}, image model × head")
+        RESULTS / "reliability-photos.png", f"{art.name} ({art.version}): {Path(folder).name}, image model × "
+        + ("head refit without the tested signer" if refit else "head"))
     seen = landmarks.views_found(data.hand_points).any(axis=1)
     rows = [Preprocessed(x, tuple(box), bool(found), points if any_view else None)
             for x, box, found, points, any_view in zip(data.x, data.boxes, data.hand_found, data.hand_points, seen)]
@@ -124,6 +131,14 @@ def colour_finder(folder: str | None, per_kind: int) -> None:
         print(f"{kind + ' (should be all)':<44} {said:>3} of {per_kind}")
 
 
+def cpu_name() -> str:
+    """The CPU's model name (lscpu's), so a result says where it was measured."""
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", nargs="?", help="artifact directory (default: the shipped default)")
@@ -135,7 +150,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     report = io.StringIO()
     with redirect_stdout(report):
-        print(f"{art.name} ({art.version}); ECE over {calibration.N_BINS} equal-width bins")
+        print(f"{art.name} ({art.version}); ECE over {calibration.N_BINS} equal-width bins; CPU: {cpu_name()}")
         grids(predictor, art)
         if args.photos:
             photos(predictor, art, args.photos)

@@ -160,3 +160,66 @@ def test_the_shipped_default_carries_both_temperatures() -> None:
     assert set(record["temperatures"]) == {"grid", "photo"}
     assert record["grid"]["fitted_on"].startswith("grouped validation split of data/sign-mnist/sign_mnist_train")
     assert set(record["photo"]["loso"]) == {"hand3", "hand4"}
+
+
+def _head_that_learnt(tiny_artifact: Path, tmp_path: Path, photos) -> Path:
+    """The tiny artifact with a small head trained, as `add-hand-head` does, on the example hands
+    (a CSV in Sign-MNIST's format) and on `photos`: the shipped default's situation in miniature."""
+    from signlens.data.load import load
+    from signlens.training import head as hand_head
+    from tests.synthetic import write_csv
+
+    hands = write_csv(tmp_path / "hands.csv", np.stack([example(c) for c in labels.LETTERS]),
+                      np.arange(labels.N_CLASSES))
+    path = tmp_path / "learnt"
+    shutil.copytree(tiny_artifact, path)
+    head = hand_head.train(load(hands), seed=0, per_letter=1, progress=False, photos=photos, epochs=3, members=1)
+    artifact.save_hand_head(path, head.model, head.record)
+    return path
+
+
+def test_a_head_that_learnt_the_photos_is_calibrated_on_refits_that_never_saw_the_tested_signer(
+        tiny_artifact: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from signlens.data.load import load
+    from signlens.errors import SignlensError
+    from signlens.evaluation import calibrate, loso_refit
+    from signlens.training import head as hand_head
+
+    photos = load(_two_signer_photos(tmp_path / "photos", ["A", "L", "V", "Y"]))
+    art = artifact.load(_head_that_learnt(tiny_artifact, tmp_path, photos))
+    assert loso_refit.head_trained_on(art, photos)
+    with pytest.raises(SignlensError, match="trained on"):
+        calibrate.check_unseen(art, photos)  # its own answers on them are no held-out predictions
+    refits = []
+
+    def spy(*args, **kwargs):  # every head the calibration trains, and what it was given
+        refits.append(kwargs)
+        return train(*args, **kwargs)
+
+    train = hand_head.train
+    monkeypatch.setattr(hand_head, "train", spy)
+    held, who = loso_refit.heldout(art, Predictor(art), photos, progress=False)
+    assert len(refits) == 2  # one refit per signer
+    shas = loso_refit.photo_shas(photos)
+    for tested, refit in zip(("hand1", "hand2"), refits):
+        assert tested not in set(calibrate.signers(refit["photos"].ids))
+        assert not set(loso_refit.photo_shas(refit["photos"])) & set(shas[who == tested])
+        assert len(refit["photos"]) == 4  # all of the other signer's photos
+        assert (refit["epochs"], refit["members"], refit["copies"]) == (3, 1, 0)  # the recorded recipe
+    assert held.probs.shape == (8, labels.N_CLASSES) and np.allclose(held.probs.sum(1), 1, atol=1e-4)
+    record = calibrate.photo_record(held, who)
+    assert record["fitted_on"].startswith("leave-one-signer-out refits") and set(record["loso"]) == {"hand1", "hand2"}
+    assert str(tmp_path) not in json.dumps(record)  # the photo set is named by folder name and fingerprint
+
+
+def test_a_photo_filed_under_both_signers_stops_the_refits(headed_artifact: Path, tmp_path: Path) -> None:
+    from signlens.data.load import load
+    from signlens.errors import SignlensError
+    from signlens.evaluation import loso_refit
+
+    folder = _two_signer_photos(tmp_path / "photos", ["A"])
+    shutil.copy(folder / "A" / "A_hand1_1.png", folder / "A" / "A_hand2_2.png")  # hand1's photo as hand2's
+    artifact.update_meta(headed_artifact, hand_head={"trained_on": "x.csv", "per_letter": 1, "seed": 0})
+    art = artifact.load(headed_artifact)
+    with pytest.raises(SignlensError, match="in the training set"):
+        loso_refit.heldout(art, Predictor(art), load(folder), progress=False)

@@ -10,7 +10,8 @@
   distribution that is tempered (`Predictor.with_hands`).
 
 Both need predictions the model made on data it did not learn from: a folder of photos its head
-was trained on is refused (`check_unseen`).
+was trained on is refused (`check_unseen`), unless it is exactly the set the head records learning
+from; then each signer's predictions come from a head refit without them (loso_refit.py).
 """
 
 from __future__ import annotations
@@ -136,6 +137,8 @@ def photo_record(held: Held, who: np.ndarray) -> dict[str, Any]:
             "loso": per_signer,
             "loso_ece_before": round(float(np.average([v["ece_before"] for v in per_signer.values()], weights=weights)), 4),
             "loso_ece_after": round(float(np.average([v["ece_after"] for v in per_signer.values()], weights=weights)), 4),
+            "loso_nll_before": round(float(np.average([v["nll_before"] for v in per_signer.values()], weights=weights)), 4),
+            "loso_nll_after": round(float(np.average([v["nll_after"] for v in per_signer.values()], weights=weights)), 4),
             "ece_before_in_sample": round(calibration.ece(held.probs, held.y), 4),
             "ece_after_in_sample": round(calibration.ece(calibration.temper(held.probs, t), held.y), 4)}
 

@@ -112,10 +112,12 @@ def photo_points(photos: Dataset) -> tuple[np.ndarray, np.ndarray]:
 
 
 def train(data: Dataset, seed: int, per_letter: int = PER_LETTER, progress: bool = True,
-          synthetic: int = 0, copies: int = 0, photos: Dataset | None = None) -> HeadResult:
+          synthetic: int = 0, copies: int = 0, photos: Dataset | None = None, epochs: int = EPOCHS,
+          members: int = MEMBERS) -> HeadResult:
     """A head from Sign-MNIST landmarks (`per_letter` images per letter of `data`), `synthetic`
     kinematic hands per handshape variant (training/handshapes.py) and, when given, real `photos`
-    (each repeated `PHOTO_REPEAT` times), all with `copies` 3-D augmented copies."""
+    (each repeated `PHOTO_REPEAT` times), all with `copies` 3-D augmented copies; `members` MLPs
+    trained `epochs` epochs (the record keeps both, so a refit can repeat the recipe)."""
     started = time.perf_counter()
     points, letters = sample_points(data, per_letter, seed, progress)
     if len(letters) == 0:
@@ -127,7 +129,8 @@ def train(data: Dataset, seed: int, per_letter: int = PER_LETTER, progress: bool
     if photos is not None:
         real, real_letters = photo_points(photos)
         parts.append((np.tile(real, (PHOTO_REPEAT, 1, 1)), np.tile(real_letters, PHOTO_REPEAT)))
-    model = fit(np.concatenate([p for p, _ in parts]), np.concatenate([y for _, y in parts]), seed, copies=copies)
+    model = fit(np.concatenate([p for p, _ in parts]), np.concatenate([y for _, y in parts]), seed, epochs=epochs,
+                copies=copies, members=members)
     acc = (model.predict(landmarks.features(points), verbose=0).argmax(axis=1) == letters).mean()
     return HeadResult(model, {
         "landmark_model": landmarks.MODEL_PATH.name,
@@ -143,8 +146,8 @@ def train(data: Dataset, seed: int, per_letter: int = PER_LETTER, progress: bool
         "views": list(landmarks.VIEWS),
         "features": landmarks.N_FEATURES,
         "seed": seed,
-        "epochs": EPOCHS,
-        "members": MEMBERS,
+        "epochs": epochs,
+        "members": members,
         "train_accuracy": round(float(acc), 4),
         "seconds": round(time.perf_counter() - started, 1),
     })
