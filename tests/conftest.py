@@ -67,8 +67,9 @@ def example_points() -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(scope="session")
-def _headed_once(tmp_path_factory: pytest.TempPathFactory, tiny_artifact: Path, example_points) -> Path:
-    """The head is trained once a session; each test gets its own copy of the artifact."""
+def shared_headed_artifact(tmp_path_factory: pytest.TempPathFactory, tiny_artifact: Path, example_points) -> Path:
+    """The tiny artifact with a hand-landmark head, trained once a session: for tests that only read it
+    (`headed_artifact` gives each test a copy it may change)."""
     from signlens.models import artifact
     from signlens.training import head as hand_head
 
@@ -81,9 +82,9 @@ def _headed_once(tmp_path_factory: pytest.TempPathFactory, tiny_artifact: Path, 
 
 
 @pytest.fixture()
-def headed_artifact(tmp_path: Path, _headed_once: Path) -> Path:
+def headed_artifact(tmp_path: Path, shared_headed_artifact: Path) -> Path:
     """The tiny artifact with a hand-landmark head trained on the example hands' landmarks (a copy
     a test may change)."""
     path = tmp_path / "headed"
-    shutil.copytree(_headed_once, path)
+    shutil.copytree(shared_headed_artifact, path)
     return path
