@@ -39,10 +39,18 @@ class _PredictorActor:
 
 
 class RayPredictor:
-    """What batch.run needs of a Predictor (has_head, probabilities), computed on Ray actors."""
+    """What batch.run needs of a Predictor: the probabilities, computed on Ray actors; `has_head`
+    and the results built from them (`postprocess`), from the same model loaded here."""
 
-    def __init__(self, ref: str | None, has_head: bool, actors: int, chunk_size: int = batch.CHUNK):
-        self.ref, self.has_head, self.actors, self.chunk_size = ref, has_head, actors, chunk_size
+    def __init__(self, ref: str | None, local: Predictor, actors: int, chunk_size: int = batch.CHUNK):
+        self.ref, self.local, self.actors, self.chunk_size = ref, local, actors, chunk_size
+
+    @property
+    def has_head(self) -> bool:
+        return self.local.has_head
+
+    def postprocess(self, probs: np.ndarray, prepped: list) -> list:
+        return self.local.postprocess(probs, prepped)
 
     def probabilities(self, grids: np.ndarray, hand_points: np.ndarray | None = None) -> np.ndarray:
         import ray
@@ -66,11 +74,11 @@ def run(ref: str | None, source: Path, output: Path, *, address: str | None = No
     """batch.run with the model on Ray (local Ray on loopback unless `address`)."""
     import ray
 
-    has_head = Predictor.from_ref(ref).has_head  # decides whether inputs' hand landmarks are read
+    local = Predictor.from_ref(ref)  # decides whether inputs' hand landmarks are read; builds the rows
     cluster.start(cluster.address(address))
     try:
         n = actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        predictor = RayPredictor(ref, has_head, n)
+        predictor = RayPredictor(ref, local, n)
         return batch.run(predictor, source, output, resume=resume, overwrite=overwrite,  # type: ignore[arg-type]
                          all_probabilities=all_probabilities, chunk_size=batch.CHUNK * WINDOW_CHUNKS,
                          progress=progress)
