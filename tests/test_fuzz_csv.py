@@ -119,14 +119,20 @@ def mutated_files(draw: st.DrawFn) -> tuple[bytes, bool]:
     return packed, True
 
 
+def _written(folder: Path, raw: bytes, compressed: bool) -> Path:
+    """The fuzzed bytes as a file the loader judges by its name (.csv.gz or .csv)."""
+    path = folder / ("fuzz.csv.gz" if compressed else "fuzz.csv")
+    path.write_bytes(raw)
+    return path
+
+
 @pytest.mark.parametrize("examples", TIERS)
 def test_any_mutated_csv_loads_or_fails_with_a_clear_data_error(tmp_path: Path, examples: int) -> None:
     @_fuzz(examples)
     @given(mutated_files())
     def check(file: tuple[bytes, bool]) -> None:
         raw, compressed = file
-        path = tmp_path / ("fuzz.csv.gz" if compressed else "fuzz.csv")
-        path.write_bytes(raw)
+        path = _written(tmp_path, raw, compressed)
         _assert_loads_or_fails_clearly(path, _gunzipped(raw) if compressed else raw)
 
     check()
@@ -229,8 +235,7 @@ def test_batch_reading_of_any_mutated_csv_yields_rows_or_clear_errors(tmp_path: 
     @given(mutated_files())
     def check(file: tuple[bytes, bool]) -> None:
         raw, compressed = file
-        path = tmp_path / ("fuzz.csv.gz" if compressed else "fuzz.csv")
-        path.write_bytes(raw)
+        path = _written(tmp_path, raw, compressed)
         try:
             stream = batch.items(path, hands=False)
         except DataError as err:  # only a header it cannot use stops it before any row
